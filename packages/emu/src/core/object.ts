@@ -36,6 +36,8 @@ export interface PropertyDef {
 interface PropertySlot {
   def: PropertyDef;
   value: PropertyValue;
+  /** Set explicitly (not left at its default). */
+  explicit: boolean;
 }
 
 /** Parses a property value given as text (command line `key=val`, HMP), as QEMU does. */
@@ -163,7 +165,7 @@ export class ObjectNode {
 
   declareProperty(def: PropertyDef): void {
     if (this.props.has(def.name)) throw new Error(`${this.path}: property '${def.name}' declared twice`);
-    this.props.set(def.name, { def, value: def.default ?? defaultFor(def.type) });
+    this.props.set(def.name, { def, value: def.default ?? defaultFor(def.type), explicit: false });
   }
 
   declareProperties(defs: readonly PropertyDef[]): void {
@@ -197,6 +199,12 @@ export class ObjectNode {
     const v = coerce(def, value);
     if (def.set) def.set(v);
     else slot.value = v;
+    slot.explicit = true;
+  }
+
+  /** True when the property was set explicitly rather than left at its default. */
+  isPropertySet(name: string): boolean {
+    return this.props.get(name)?.explicit ?? false;
   }
 
   getInt(name: string): number {

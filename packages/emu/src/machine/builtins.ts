@@ -1,0 +1,7 @@
+/**
+ * Imports every built-in machine and device type once, so that they register themselves.
+ * The CLI, the library entry point and the tests import this module.
+ */
+import '../hw/core/generic-loader.js';
+import '../hw/misc/tsemu-testdev.js';
+import './none.js';
