@@ -103,7 +103,8 @@ export function stateField<T extends StateData>(
   key: string,
   check: (v: StateData) => v is T,
 ): T {
-  if (state === null || typeof state !== 'object' || Array.isArray(state) || !(key in state)) {
+  // Own keys only: `key in` would find Object.prototype members such as 'constructor'.
+  if (state === null || typeof state !== 'object' || Array.isArray(state) || !Object.hasOwn(state, key)) {
     throw new UserError(`snapshot: missing field '${key}'`);
   }
   const v = (state as Record<string, StateData>)[key]!;

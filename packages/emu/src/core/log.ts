@@ -7,6 +7,7 @@
  * hot paths: callers write `if (log.on(LogCat.Unimp)) log.write(...)`.
  */
 import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
+import { UserError } from './errors.js';
 
 /** Log categories, one bit each (the order is the `-d help` order). */
 export const LogCat = {
@@ -46,7 +47,8 @@ export const LOG_CATEGORIES: ReadonlyArray<{ name: string; bit: number; help: st
   { name: 'strace', bit: LogCat.Strace, help: 'log every user-mode syscall (accepted; no user mode)' },
 ];
 
-export class LogOptionError extends Error {}
+/** A bad `-d`/`-D` argument: a user mistake, reported in one line like any UserError. */
+export class LogOptionError extends UserError {}
 
 /** Converts a glob (`*`, `?`) into an anchored regular expression. */
 function globToRegExp(glob: string): RegExp {
@@ -131,7 +133,12 @@ export class Log {
     this.ownsFd = false;
     this.fd = 2;
     if (path !== null) {
-      this.fd = openSync(path, 'w');
+      try {
+        this.fd = openSync(path, 'w');
+      } catch (e) {
+        const reason = (e as NodeJS.ErrnoException).code ?? String(e);
+        throw new LogOptionError(`-D ${path}: cannot open log file (${reason})`);
+      }
       this.ownsFd = true;
     }
   }

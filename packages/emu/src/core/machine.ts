@@ -9,6 +9,8 @@
  * Run states follow QMP's `query-status`: prelaunch → running ⇄ paused, shutdown.
  */
 import { EventEmitter } from 'node:events';
+import type { Chardev } from '../chardev/chardev.js';
+import { ChardevRegistry } from '../chardev/spec.js';
 import type { LoadedImage } from '../loader/image.js';
 import { AddressSpace } from './address-space.js';
 import { VirtualClock } from './clock.js';
@@ -29,7 +31,7 @@ export interface MachineOptions {
   nsPerInstruction?: number;
   log?: Log;
   /** Seed for the machine's random number generators (`-seed`). */
-  seed?: number;
+  seed?: bigint;
   /** RAM size in bytes where the machine lets the user choose it (`-m`). */
   ramSize?: number;
   /** Machine properties (`-machine NAME,key=val`). */
@@ -38,6 +40,10 @@ export interface MachineOptions {
   noReboot?: boolean;
   /** `-no-shutdown`: a guest shutdown stops emulation but keeps the process. */
   noShutdown?: boolean;
+  /** Backends of the machine's serial ports in order (`-serial`); null: not connected. */
+  serial?: Array<Chardev | null>;
+  /** The chardevs (`/chardevs`), when the caller created them (the command line does). */
+  chardevRegistry?: ChardevRegistry;
 }
 
 export interface MachineSnapshot {
@@ -81,18 +87,20 @@ export abstract class Machine extends ObjectNode {
   protected readonly savedMemory = new Map<string, MemoryRegion>();
   readonly peripherals: ObjectNode;
   readonly unattached: ObjectNode;
-  readonly chardevNodes: ObjectNode;
+  /** `/chardevs`: every character device by id. */
+  readonly chardevs: ChardevRegistry;
   private state: RunState = 'prelaunch';
   private anonCount = 0;
 
   constructor(typeName: string, options: MachineOptions) {
     super(typeName, 'machine');
     this.options = options;
+    if (options.serial) this.serialPorts.push(...options.serial);
     this.log = options.log ?? new Log();
     this.log.timeSource = () => this.clock.now;
     const tree = new TreeRoot();
     tree.addChild('machine', this);
-    this.chardevNodes = tree.addChild('chardevs', new ObjectNode('container'));
+    this.chardevs = tree.addChild('chardevs', options.chardevRegistry ?? new ChardevRegistry());
     this.peripherals = this.addChild('peripheral', new ObjectNode('container'));
     this.addChild('peripheral-anon', new ObjectNode('container'));
     this.unattached = this.addChild('unattached', new ObjectNode('container'));
@@ -136,6 +144,19 @@ export abstract class Machine extends ObjectNode {
     this.devices.push(device);
     if (this.realized) device.realize({ clock: this.clock, log: this.log });
     return device;
+  }
+
+  /** Backends of the serial ports, by index (`-serial`); null: not connected. */
+  readonly serialPorts: Array<Chardev | null> = [];
+
+  /** How many serial ports the board has (UARTs wired to the outside). */
+  get serialPortCount(): number {
+    return 0;
+  }
+
+  /** The backend of serial port `index` (`-serial`), or null when it has none. */
+  serialBackend(index: number): Chardev | null {
+    return this.serialPorts[index] ?? null;
   }
 
   /** micro:bit board IDs this machine picks from a Universal Hex (undefined: none). */
@@ -218,6 +239,14 @@ export abstract class Machine extends ObjectNode {
   /** Pauses emulation; QMP `stop`. */
   stop(): void {
     this.runner.stop();
+  }
+
+  /**
+   * Runs one instruction's worth of virtual time (each runnable CPU executes at least one
+   * instruction; with no CPU the clock moves by one instruction period and due timers fire).
+   */
+  step(): void {
+    this.runFor(this.runner.nsPerInstruction);
   }
 
   /** Runs synchronously for `ns` virtual nanoseconds (fast mode), for tests and scripts. */

@@ -66,7 +66,7 @@ export function parsePropertyText(def: PropertyDef, text: string): PropertyValue
  * size suffix (k, M, G, T; binary multiples). Returns null when the text is not a number.
  */
 export function parseIntegerText(text: string): number | null {
-  const m = /^([+-]?)(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtT]?)[bB]?$/.exec(text.trim());
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtT]?)[bB]?$/.exec(text.trim());
   if (!m) return null;
   const digits = m[2]!;
   let n: number;

@@ -80,7 +80,10 @@ export function listDeviceTypes(filter: { implements?: string; abstract?: boolea
 /** Creates a user-creatable device by type name (`-device DRIVER`). */
 export function createDeviceByType(name: string): Device {
   const t = deviceTypes.get(name);
-  if (!t?.create || t.abstract) throw new UserError(`'${name}' is not a valid device model name`);
+  if (!t) throw new UserError(`'${name}' is not a valid device model name`);
+  // Same checks and wording as QEMU's -device/device_add: abstract, then user-creatable.
+  if (t.abstract || !t.create) throw new UserError("Parameter 'driver' expects a non-abstract device type");
+  if (!t.userCreatable) throw new UserError("Parameter 'driver' expects a pluggable device type");
   return t.create();
 }
 

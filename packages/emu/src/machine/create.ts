@@ -6,6 +6,7 @@
  * → user devices (`-device`) → images (`-device loader`, `-kernel`) → power-on reset.
  */
 import type { Chardev } from '../chardev/chardev.js';
+import { SerialStream } from '../chardev/serial-stream.js';
 import type { Device } from '../core/device.js';
 import { UserError } from '../core/errors.js';
 import type { Machine, MachineOptions } from '../core/machine.js';
@@ -41,9 +42,14 @@ export function createMachine(name: string, config: MachineConfig = {}): Machine
     if (!machine.hasProperty(key)) throw new UserError(`Property '${type.name}-machine.${key}' not found`);
     machine.setProperty(key, value);
   }
-  for (const chr of config.chardevs ?? []) {
-    if (machine.chardevNodes.child(chr.id)) throw new UserError(`Duplicate ID '${chr.id}' for chardev`);
-    machine.chardevNodes.addChild(chr.id, chr);
+  for (const chr of config.chardevs ?? []) machine.chardevs.add(chr);
+  // Library use: serial ports nobody connected get a SerialStream the caller can read.
+  if (config.serial === undefined) {
+    for (let i = 0; i < machine.serialPortCount; i++) {
+      const stream = new SerialStream(`serial${i}`);
+      machine.chardevs.add(stream);
+      machine.serialPorts.push(stream);
+    }
   }
   machine.init();
 

@@ -1,0 +1,227 @@
+/**
+ * From a parsed command line to a running machine: the glue shared by `tsemu-system-arm` and
+ * the friendly `tsemu`. Everything here is a thin layer over the library (`createMachine`);
+ * options that belong to later parts of tsemu (QMP, HMP, qtest, GDB) are accepted, their
+ * chardevs opened, and a one-line notice says that the service is not served yet.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Chardev } from '../chardev/chardev.js';
+import {
+  type ChardevOptions,
+  ChardevRegistry,
+  chardevHelpText,
+  parseChardevOption,
+} from '../chardev/spec.js';
+import { UserError } from '../core/errors.js';
+import { describeTiming, parseIcount } from '../core/icount.js';
+import { Log, logHelpText } from '../core/log.js';
+import type { Machine, RunMode } from '../core/machine.js';
+import type { PropertyValue } from '../core/object.js';
+import { createDeviceByType, deviceHelpText, findDeviceType, machineHelpText } from '../core/registry.js';
+import { createMachine, type DeviceSpec } from '../machine/create.js';
+import { systemHelpText, versionText } from './help.js';
+import type { HelpRequest, SystemCommandLine } from './parse.js';
+
+export interface SystemIo {
+  program: string;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** Options the friendly front end adds to a command line. */
+export interface StartExtras {
+  /** Quit (status 0) when virtual time reaches this many ns. */
+  stopAfterNs?: number;
+  /** Fast, deterministic mode at the CPU's nominal rate (no -icount equivalent). */
+  fast?: boolean;
+}
+
+/** What the caller must do after `startSystem`. */
+export type StartResult =
+  | { kind: 'exit'; status: number }
+  | { kind: 'running'; machine: Machine; chardevs: ChardevRegistry; done: Promise<number> };
+
+/** Answers a help request; returns the text to print. */
+export function helpText(req: HelpRequest, program: string): string {
+  switch (req.option) {
+    case 'help':
+      return systemHelpText(program);
+    case 'version':
+      return versionText(program);
+    case 'machine':
+      return machineHelpText();
+    case 'device':
+      return req.subject ? devicePropertiesHelp(req.subject) : deviceHelpText();
+    case 'd':
+      return logHelpText();
+    case 'chardev':
+      return chardevHelpText();
+    case 'icount':
+      return `${describeTiming()}\n`;
+    case 'accel':
+      return 'Accelerators supported in tsemu:\ntcg\n';
+    case 'cpu':
+      return 'Available CPUs:\n  cortex-m0\n';
+    case 'display':
+      return 'Available display backend types:\nnone\n';
+    default:
+      return `No help available for -${req.option}\n`;
+  }
+}
+
+/** `-device DRIVER,help`: the properties of one device type. */
+function devicePropertiesHelp(driver: string): string {
+  const type = findDeviceType(driver);
+  if (!type?.create) throw new UserError(`'${driver}' is not a valid device model name`);
+  const dev = createDeviceByType(driver);
+  const lines = [`${driver} options:`];
+  for (const p of dev.propertyDefs()) {
+    const shown =
+      typeof p.default === 'number' && p.default > 0xffff ? `0x${p.default.toString(16)}` : String(p.default);
+    const def =
+      p.default === undefined || p.default === null || p.default === '' ? '' : ` (default: ${shown})`;
+    const desc = p.description ? ` - ${p.description}` : '';
+    lines.push(`  ${p.name}=<${p.type}>${desc}${def}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function propsRecord(props: Map<string, string>): Record<string, PropertyValue> {
+  return Object.fromEntries(props);
+}
+
+function runModeOf(cmd: SystemCommandLine): { mode: RunMode; nsPerInstruction?: number } {
+  if (cmd.accel.some((a) => a.name === 'qtest')) return { mode: 'qtest' };
+  for (const a of cmd.accel) {
+    if (a.name !== 'tcg') throw new UserError(`invalid accelerator ${a.name}`);
+  }
+  if (!cmd.icount) return { mode: 'realtime' };
+  const timing = parseIcount(cmd.icount.spec);
+  return timing.nsPerInstruction === 'auto'
+    ? { mode: timing.mode }
+    : { mode: timing.mode, nsPerInstruction: timing.nsPerInstruction };
+}
+
+/**
+ * Builds and starts the machine described by `cmd`. Throws UserError for user mistakes
+ * (the caller prints `program: message` and exits 1).
+ */
+export async function startSystem(
+  cmd: SystemCommandLine,
+  io: SystemIo,
+  extra: StartExtras = {},
+): Promise<StartResult> {
+  if (cmd.helpRequests.length > 0) {
+    for (const req of cmd.helpRequests) io.out(helpText(req, io.program));
+    return { kind: 'exit', status: 0 };
+  }
+
+  const log = new Log();
+  if (cmd.log.items !== undefined) log.configure(cmd.log.items);
+  if (cmd.log.file !== undefined) log.setFile(cmd.log.file);
+  for (const pattern of cmd.trace.enable) log.enableTrace(pattern);
+
+  const timing = runModeOf(cmd);
+  const { nsPerInstruction } = timing;
+  const mode: RunMode = extra.fast && timing.mode !== 'qtest' ? 'fast' : timing.mode;
+  if (cmd.display && cmd.display.type !== 'none') {
+    throw new UserError(`Display '${cmd.display.type}' is not available (tsemu offers: none)`);
+  }
+  if (cmd.machine.type === undefined) {
+    throw new UserError(
+      'No machine specified, and there is no default (use -machine help to list supported machines)',
+    );
+  }
+
+  let quitRequested: ((status: number) => void) | null = null;
+  const chardevs = new ChardevRegistry({
+    report: (line) => io.err(`${io.program}: ${line}\n`),
+    onQuit: () => quitRequested?.(0),
+  });
+  for (const c of cmd.chardevs) {
+    chardevs.create(c.id, chardevOptionsFromSpec(c.id, c.backend, c.props));
+  }
+  // Serial ports: -serial specs, or the default (QEMU: mon:stdio with -nographic).
+  const serialSpecs = [...cmd.serial];
+  if (serialSpecs.length === 0 && cmd.defaults.serial && cmd.nographic) serialSpecs.push('mon:stdio');
+  const serials: Array<Chardev | null> = serialSpecs.map((spec, i) =>
+    chardevs.fromSpec(`serial${i}`, spec, { permitMuxMonitor: true }),
+  );
+  const notices: string[] = [];
+  for (const [i, m] of cmd.monitors.entries()) {
+    if (m.spec !== undefined) chardevs.fromSpec(`compat_monitor${i}`, m.spec, { permitMuxMonitor: true });
+    else if (m.chardev !== undefined) chardevs.require(m.chardev);
+    notices.push(m.mode === 'control' ? 'QMP' : 'the human monitor');
+  }
+  if (cmd.qtest !== undefined) {
+    chardevs.fromSpec('qtest', cmd.qtest);
+    notices.push('qtest');
+  }
+  if (cmd.gdb !== undefined) {
+    chardevs.fromSpec('gdb', cmd.gdb);
+    notices.push('the GDB stub');
+  }
+  if (cmd.kernel?.append !== undefined || cmd.kernel?.initrd !== undefined) {
+    io.err(
+      `${io.program}: warning: -append and -initrd are ignored: the machine boots firmware, not Linux\n`,
+    );
+  }
+
+  await chardevs.openAll();
+
+  const devices: DeviceSpec[] = cmd.devices.map((d) => ({
+    driver: d.driver,
+    ...(d.id !== undefined ? { id: d.id } : {}),
+    props: propsRecord(d.props),
+  }));
+  let machine: Machine;
+  try {
+    machine = createMachine(cmd.machine.type, {
+      mode,
+      ...(nsPerInstruction !== undefined ? { nsPerInstruction } : {}),
+      log,
+      ...(cmd.seed !== undefined ? { seed: cmd.seed } : {}),
+      ...(cmd.memory?.size !== undefined ? { ramSize: cmd.memory.size } : {}),
+      props: propsRecord(cmd.machine.props),
+      noReboot: cmd.noReboot,
+      noShutdown: cmd.noShutdown,
+      chardevRegistry: chardevs,
+      serial: serials,
+      devices,
+      ...(cmd.kernel ? { kernel: cmd.kernel.file } : {}),
+    });
+  } catch (e) {
+    await chardevs.closeAll();
+    throw e;
+  }
+  if (notices.length > 0) {
+    io.err(
+      `${io.program}: note: ${notices.join(', ')} ${notices.length > 1 ? 'are' : 'is'} not served yet in this version; their chardevs are open\n`,
+    );
+  }
+  if (cmd.pidfile !== undefined) writeFileSync(cmd.pidfile, `${process.pid}\n`);
+
+  const done = new Promise<number>((resolve) => {
+    quitRequested = (status) => {
+      machine.shutdown('host-signal');
+      resolve(status);
+    };
+    machine.events.on('shutdown', (_guest, _reason) => {
+      if (machine.runState === 'shutdown') resolve(0);
+    });
+  });
+  if (extra.stopAfterNs !== undefined) {
+    const t = machine.clock.createTimer('cli.stop-after', () => quitRequested?.(0));
+    t.modAbs(extra.stopAfterNs);
+  }
+  if (!cmd.startStopped) machine.start();
+  return { kind: 'running', machine, chardevs, done };
+}
+
+/** `-chardev` key/values (already split by the parser) back to the chardev layer's options. */
+function chardevOptionsFromSpec(id: string, backend: string, props: Map<string, string>): ChardevOptions {
+  const text = [backend, `id=${id}`, ...[...props].map(([k, v]) => `${k}=${v.replaceAll(',', ',,')}`)].join(
+    ',',
+  );
+  return parseChardevOption(text).options;
+}
