@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { packageVersion, systemHelpText, versionText } from './help.js';
+import { packageVersion, systemHelpText, versionText, wrapWords } from './help.js';
 import { SYSTEM_OPTIONS } from './options.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -44,5 +44,21 @@ describe('systemHelpText', () => {
   it('shows aliases and argument forms', () => {
     expect(text).toMatch(/^-machine, -M \[type=\]name/m);
     expect(text).toMatch(/^-help, -h +print this help/m);
+  });
+});
+
+describe('wrapWords', () => {
+  it('breaks at spaces within the width and keeps long words whole', () => {
+    expect(wrapWords('aa bb cc dd', 5)).toEqual(['aa bb', 'cc dd']);
+    expect(wrapWords('averyverylongword x', 5)).toEqual(['averyverylongword', 'x']);
+    expect(wrapWords('', 5)).toEqual(['']);
+  });
+});
+
+describe('systemHelpText layout', () => {
+  it('keeps help lines within 100 columns unless an option usage itself is longer', () => {
+    for (const line of systemHelpText('tsemu-system-arm').split('\n')) {
+      if (line.startsWith(' ')) expect(line.length, line).toBeLessThanOrEqual(100);
+    }
   });
 });

@@ -47,6 +47,23 @@ export function versionText(program = 'tsemu-system-arm'): string {
 }
 
 const USAGE_COLUMN = 34;
+const LINE_WIDTH = 100;
+
+/** Breaks `text` into lines of at most `width` characters at spaces (a longer word stays whole). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
 
 function optionUsage(def: OptionDef): string {
   const names = [def.name, ...(def.aliases ?? [])].map((name) => `-${name}`).join(', ');
@@ -68,10 +85,13 @@ export function systemHelpText(program: string): string {
     lines.push('', `${category}:`);
     for (const def of defs) {
       const usage = optionUsage(def);
-      if (usage.length + 2 < USAGE_COLUMN) {
-        lines.push(`${usage.padEnd(USAGE_COLUMN)}${def.help}`);
+      const helpLines = wrapWords(def.help, LINE_WIDTH - USAGE_COLUMN).map(
+        (text) => ' '.repeat(USAGE_COLUMN) + text,
+      );
+      if (usage.length + 2 <= USAGE_COLUMN) {
+        lines.push(usage + helpLines[0]!.slice(usage.length), ...helpLines.slice(1));
       } else {
-        lines.push(usage, `${''.padEnd(USAGE_COLUMN)}${def.help}`);
+        lines.push(usage, ...helpLines);
       }
     }
   }

@@ -68,8 +68,6 @@ export class Log {
   private ownsFd = false;
   /** Optional sink for tests (receives each line, without newline). */
   sink: ((line: string) => void) | null = null;
-  /** Prefix each line with the virtual time when set (wired to the clock by the machine). */
-  timeSource: (() => number) | null = null;
 
   on(cat: number): boolean {
     return (this.mask & cat) !== 0;

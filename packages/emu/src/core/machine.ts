@@ -97,7 +97,6 @@ export abstract class Machine extends ObjectNode {
     this.options = options;
     if (options.serial) this.serialPorts.push(...options.serial);
     this.log = options.log ?? new Log();
-    this.log.timeSource = () => this.clock.now;
     const tree = new TreeRoot();
     tree.addChild('machine', this);
     this.chardevs = tree.addChild('chardevs', options.chardevRegistry ?? new ChardevRegistry());

@@ -8,7 +8,13 @@
  * folded into jump tables by V8), each case labelled with the name below.
  *
  * UNPREDICTABLE encodings get their own index (`UNPRED`) and raise a HardFault, as UNDEFINED ones
- * do; the cases are listed in `unpredictable16`.
+ * do. The 16-bit cases (ARMv6-M ARM pseudocode "then UNPREDICTABLE"):
+ * - ADD Rdn, Rm (high registers) with both PC (n == 15 && m == 15);
+ * - CMP Rn, Rm (high registers) with both low registers, or either one PC;
+ * - BX/BLX with bits[2:0] != 0 (should-be-zero), BLX PC;
+ * - PUSH/POP/LDM/STM with an empty register list;
+ * - STM with the base in the list but not the lowest register (stored value unknown);
+ * - CPS with its should-be bits (bits[3:0] = 0010) different.
  */
 
 /** Handler indices of the 16-bit decode table. */
@@ -111,20 +117,6 @@ export function bitCount16(x: number): number {
     n++;
   }
   return n;
-}
-
-/**
- * The UNPREDICTABLE 16-bit cases we fault on (ARMv6-M ARM pseudocode "then UNPREDICTABLE"):
- * - ADD Rdn, Rm (high registers) with both PC (n == 15 && m == 15);
- * - CMP Rn, Rm (high registers) with both low registers, or either one PC;
- * - BX/BLX with bits[2:0] != 0 (should-be-zero), BLX PC;
- * - PUSH/POP/LDM/STM with an empty register list;
- * - STM with the base in the list but not the lowest register (stored value unknown);
- * - CPS with its should-be bits (bits[3:0] = 0010) different.
- * Bits marked (0)/(1) elsewhere in 16-bit encodings do not exist in ARMv6-M except those above.
- */
-export function unpredictable16(insn: number): boolean {
-  return decodeThumb16(insn) === Op.UNPRED;
 }
 
 /** The handler index for one 16-bit halfword (also used to build the table). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RingbufChardev } from '../../chardev/ringbuf.js';
 import type { Machine } from '../../core/machine.js';
+import { Log } from '../../core/log.js';
 import { MemTx } from '../../core/memory.js';
 import { createMachine } from '../../machine/create.js';
 import { TESTDEV_ID, type TestDevice } from './tsemu-testdev.js';
@@ -61,6 +62,20 @@ describe('tsemu-testdev registers', () => {
     expect(m.addressSpace.read32(BASE + REG.INPUTS)).toBe(0b101);
     dev.gpioIn('', 0).set(0);
     expect(m.addressSpace.read32(BASE + REG.INPUTS)).toBe(0b100);
+  });
+});
+
+describe('tsemu-testdev tracing', () => {
+  it('emits register access trace events under -d trace:tsemu_testdev_*', () => {
+    const log = new Log();
+    const lines: string[] = [];
+    log.sink = (l) => lines.push(l);
+    log.configure('trace:tsemu_testdev_w*');
+    const m = createMachine('none', { log, devices: [{ driver: 'tsemu-testdev' }] });
+    m.addressSpace.write32(BASE + REG.SCRATCH, 0x42);
+    m.addressSpace.read32(BASE + REG.SCRATCH);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tsemu_testdev_write .*0x8.*0x42/);
   });
 });
 

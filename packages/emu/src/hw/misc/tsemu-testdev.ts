@@ -18,6 +18,7 @@
  *     0x02C RXD          RO   the received byte; reading it frees the receiver for the next byte
  *     0x030 EXPIRIES     RO   number of timer expiries since reset
  *     0x034 TASK_CLEAR   task writing 1 clears COUNTER and EXPIRIES
+ * - Trace events: `tsemu_testdev_read`, `tsemu_testdev_write` (`-d trace:tsemu_testdev_*`).
  * - Output line: unnamed-gpio-out[0] = IRQ, level (STATUS & INTEN) != 0.
  * - Input lines: unnamed-gpio-in[0..3] are latched into bits 0..3 of register 0x038 INPUTS (RO).
  * - Properties: `chardev` (string, the id of a -chardev to use as its serial port; optional),
@@ -75,6 +76,7 @@ export class TestDevice extends Device implements CharFrontend {
       name: this.path,
       size: 0x1000,
       log: () => this.log,
+      trace: 'tsemu_testdev',
       registers: [
         { name: 'ID', offset: 0x000, reset: TESTDEV_ID, writeMask: 0 },
         { name: 'VERSION', offset: 0x004, reset: 1, writeMask: 0 },
