@@ -8,6 +8,14 @@
  * `-h/--help` and `--version` stop parsing where they appear.
  */
 import { UserError } from '../core/errors.js';
+import type { LoadedImage } from '../loader/image.js';
+import {
+  detectFormat,
+  MICROBIT_V1_BOARD_IDS,
+  parseElf32,
+  parseIntelHex,
+  universalHexBoardIds,
+} from '../loader/index.js';
 import { parseSeed } from './parse.js';
 
 export type Speed = 'realtime' | 'fast';
@@ -261,10 +269,7 @@ const UICR_START = 0x10001000;
 const UICR_END = 0x10001400;
 const RAM_START = 0x20000000;
 const RAM_END = 0x20004000;
-const V1_BOARD_IDS: readonly number[] = [0x9900, 0x9901];
 const V2_BOARD_IDS: readonly number[] = [0x9903, 0x9904, 0x9905, 0x9906];
-const EM_ARM = 40;
-const PT_LOAD = 1;
 
 function unsure(path: string, why: string): UserError {
   return new UserError(`${path}: ${why}; cannot tell which machine it is for: pass --machine NAME`);
@@ -276,119 +281,52 @@ function hex(n: number): string {
 
 /**
  * Returns the machine to run `bytes` (the content of the file at `path`) on, by the rule above.
+ * The file is parsed by the loaders, so a broken file gets the loader's exact message.
  * Throws UserError naming the file when it cannot tell.
  */
 export function pickMachineForFile(path: string, bytes: Uint8Array): string {
-  if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
-    return pickForElf(path, bytes);
+  switch (detectFormat(bytes)) {
+    case 'elf':
+      return pickForElf(path, parseElf32(bytes, path));
+    case 'universal-hex':
+      return pickForUniversalHex(path, universalHexBoardIds(new TextDecoder().decode(bytes), path));
+    case 'ihex':
+      return pickForHex(path, parseIntelHex(new TextDecoder().decode(bytes), path));
+    case 'raw':
+      return pickForRaw(path, bytes);
   }
-  let start = 0;
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3; // UTF-8 byte order mark
-  while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d))
-    start++;
-  if (bytes[start] === 0x3a /* ':' */)
-    return pickForHex(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
-  return pickForRaw(path, bytes);
 }
 
-interface HexRecordInfo {
-  line: number;
-  type: number;
-  address: number;
-  data: Uint8Array;
+function pickForUniversalHex(path: string, boardIds: number[]): string {
+  if (boardIds.some((id) => MICROBIT_V1_BOARD_IDS.includes(id))) return MICROBIT;
+  if (boardIds.length > 0 && boardIds.every((id) => V2_BOARD_IDS.includes(id))) {
+    throw new UserError(
+      `${path}: this universal hex is only for the micro:bit V2, which tsemu does not emulate yet; ` +
+        'build it for the micro:bit V1 (or as a universal hex with a V1 part)',
+    );
+  }
+  throw unsure(path, `universal hex for unknown boards (${boardIds.map(hex).join(', ')})`);
 }
 
-/** Reads Intel HEX records up to the end-of-file record (MakeCode appends records after it). */
-function readHexRecords(path: string, text: string): HexRecordInfo[] {
-  const records: HexRecordInfo[] = [];
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.trim();
-    if (line === '') continue;
-    const lineNo = index + 1;
-    const bad = (what: string): UserError =>
-      new UserError(`${path}:${lineNo}: bad Intel HEX record: ${what}`);
-    if (!line.startsWith(':')) throw bad("it does not start with ':'");
-    const body = line.slice(1);
-    if (!/^([0-9a-fA-F]{2})+$/.test(body) || body.length < 10)
-      throw bad('it is not an even run of hex digits');
-    const raw = Uint8Array.from(body.match(/../g)!, (pair) => Number.parseInt(pair, 16));
-    if (raw[0]! + 5 !== raw.length) throw bad('its length does not match its byte count');
-    let sum = 0;
-    for (const b of raw) sum = (sum + b) & 0xff;
-    if (sum !== 0) throw bad('wrong checksum');
-    const record = {
-      line: lineNo,
-      type: raw[3]!,
-      address: (raw[1]! << 8) | raw[2]!,
-      data: raw.subarray(4, -1),
-    };
-    if (record.type === 0x01) break;
-    records.push(record);
-  }
-  return records;
-}
-
-function pickForHex(path: string, text: string): string {
-  const records = readHexRecords(path, text);
-  const boardIds = records
-    .filter((r) => r.type === 0x0a && r.data.length >= 2)
-    .map((r) => (r.data[0]! << 8) | r.data[1]!);
-  if (boardIds.length > 0) {
-    if (boardIds.some((id) => V1_BOARD_IDS.includes(id))) return MICROBIT;
-    if (boardIds.every((id) => V2_BOARD_IDS.includes(id))) {
-      throw new UserError(
-        `${path}: this universal hex is only for the micro:bit V2, which tsemu does not emulate yet; ` +
-          'build it for the micro:bit V1 (or as a universal hex with a V1 part)',
-      );
-    }
-    throw unsure(path, `universal hex for unknown boards (${boardIds.map(hex).join(', ')})`);
-  }
-
-  let base = 0;
+function pickForHex(path: string, image: LoadedImage): string {
   let flashBytes = 0;
-  for (const record of records) {
-    if (record.type === 0x02 && record.data.length === 2)
-      base = ((record.data[0]! << 8) | record.data[1]!) << 4;
-    else if (record.type === 0x04 && record.data.length === 2) {
-      base = ((record.data[0]! << 8) | record.data[1]!) * 0x10000;
-    } else if (record.type === 0x00 && record.data.length > 0) {
-      const start = base + record.address;
-      const end = start + record.data.length;
-      if (end <= FLASH_SIZE) flashBytes += record.data.length;
-      else if (!(start >= UICR_START && end <= UICR_END)) {
-        throw unsure(
-          path,
-          `line ${record.line} puts data at ${hex(start)}, outside the micro:bit's 256 KiB flash`,
-        );
-      }
+  for (const seg of image.segments) {
+    const start = seg.addr;
+    const end = start + seg.data.length;
+    if (end <= FLASH_SIZE) flashBytes += seg.data.length;
+    else if (!(start >= UICR_START && end <= UICR_END)) {
+      throw unsure(path, `${seg.source} puts data at ${hex(start)}, outside the micro:bit's 256 KiB flash`);
     }
   }
   if (flashBytes === 0) throw unsure(path, 'the hex file holds no data for flash');
   return MICROBIT;
 }
 
-function pickForElf(path: string, bytes: Uint8Array): string {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 52) throw new UserError(`${path}: truncated ELF header`);
-  if (bytes[4] !== 1) throw unsure(path, 'a 64-bit ELF file (tsemu runs 32-bit ARM code)');
-  const little = bytes[5] !== 2;
-  const machine = view.getUint16(18, little);
-  if (machine !== EM_ARM) throw unsure(path, `an ELF file for e_machine ${machine}, not ARM (${EM_ARM})`);
-  const phoff = view.getUint32(28, little);
-  const phentsize = view.getUint16(42, little);
-  const phnum = view.getUint16(44, little);
-  if (phentsize < 32 || phoff + phnum * phentsize > bytes.length) {
-    throw new UserError(`${path}: truncated or malformed ELF program headers`);
-  }
-  for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * phentsize;
-    if (view.getUint32(at, little) !== PT_LOAD || view.getUint32(at + 16, little) === 0) continue;
-    const paddr = view.getUint32(at + 12, little);
-    if (paddr < FLASH_SIZE) return MICROBIT;
-    throw unsure(path, `its first loadable segment is at ${hex(paddr)}, outside the micro:bit's flash`);
-  }
-  throw unsure(path, 'the ELF file has no loadable segment');
+function pickForElf(path: string, image: LoadedImage): string {
+  const first = image.segments.find((s) => s.data.length > 0);
+  if (!first) throw unsure(path, 'the ELF file has no loadable segment');
+  if (first.addr < FLASH_SIZE) return MICROBIT;
+  throw unsure(path, `its first loadable segment is at ${hex(first.addr)}, outside the micro:bit's flash`);
 }
 
 function pickForRaw(path: string, bytes: Uint8Array): string {

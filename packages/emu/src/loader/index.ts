@@ -3,7 +3,7 @@
  * `placeImage` then writes into guest memory.
  */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../core/errors.js';
+import { describeSystemError, UserError } from '../core/errors.js';
 import { isElf, parseElf32 } from './elf.js';
 import { parseIntelHex } from './ihex.js';
 import type { ImageFormat, LoadedImage } from './image.js';
@@ -40,17 +40,6 @@ export function detectFormat(bytes: Uint8Array, _file?: string): ImageFormat {
   return isUniversalHex(text) ? 'universal-hex' : 'ihex';
 }
 
-/** The C library's wording for the errors opening a file can give, as QEMU prints them. */
-const OPEN_ERRORS: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EPERM: 'Operation not permitted',
-};
-
 export interface LoadImageOptions {
   /** Load address for a raw binary (required for one); ignored for ELF and hex files. */
   addr?: number;
@@ -67,8 +56,7 @@ export function loadImageFile(path: string, opts: LoadImageOptions = {}): Loaded
     const buf = readFileSync(path);
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    throw new UserError(`Could not open '${path}': ${OPEN_ERRORS[code] ?? (code || String(e))}`);
+    throw new UserError(`Could not open '${path}': ${describeSystemError(e)}`);
   }
   const format = opts.forceRaw ? 'raw' : detectFormat(bytes, path);
   switch (format) {

@@ -64,6 +64,17 @@ export function isUniversalHex(text: string): boolean {
   return false;
 }
 
+/** The board IDs of every block in a Universal Hex, in file order (records are validated). */
+export function universalHexBoardIds(text: string, file: string): number[] {
+  const ids: number[] = [];
+  forEachHexRecord(text, file, (rec) => {
+    if (rec.type === UniversalRecordType.BlockStart && rec.data.length >= 2)
+      ids.push((rec.data[0]! << 8) | rec.data[1]!);
+    return false;
+  });
+  return ids;
+}
+
 /**
  * Extracts the image for one board from a Universal Hex: the data of every block whose board ID
  * is in `boardIds`, plus any plain data records outside blocks (which any board would load).

@@ -28,7 +28,8 @@ describe('device snapshot round trip', () => {
       const saved = JSON.parse(JSON.stringify(a.snapshot()));
       const b = build();
       b.restore(saved);
-      const dut = (m: ReturnType<typeof build>) => m.devices.find((d) => d.path === '/machine/peripheral/dut')!;
+      const dut = (m: ReturnType<typeof build>) =>
+        m.devices.find((d) => d.path === '/machine/peripheral/dut')!;
       expect(dut(b).saveState()).toEqual(dut(a).saveState());
       expect(b.snapshot()).toEqual(saved);
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RingbufChardev } from '../../chardev/ringbuf.js';
-import type { Machine } from '../../core/machine.js';
 import { Log } from '../../core/log.js';
+import type { Machine } from '../../core/machine.js';
 import { MemTx } from '../../core/memory.js';
 import { createMachine } from '../../machine/create.js';
 import { TESTDEV_ID, type TestDevice } from './tsemu-testdev.js';
