@@ -164,3 +164,23 @@ describe('tsemu-testdev snapshot', () => {
     expect(b.m.addressSpace.read32(BASE + REG.SCRATCH)).toBe(0x1234);
   });
 });
+
+describe('tsemu-testdev in realtime mode', () => {
+  it('derives COUNTER and timer expiries from the same virtual clock, which never runs ahead of the host', async () => {
+    const m = createMachine('none', { mode: 'realtime', devices: [{ driver: 'tsemu-testdev' }] });
+    const as = m.addressSpace;
+    as.write32(BASE + REG.PERIOD, 2000); // 2 ms
+    as.write32(BASE + REG.CTRL, 0b11);
+    const hostStart = performance.now();
+    m.start();
+    await new Promise((r) => setTimeout(r, 60));
+    m.stop();
+    const hostElapsedNs = (performance.now() - hostStart) * 1e6;
+    const now = m.clock.now;
+    expect(now).toBeGreaterThan(0);
+    expect(now).toBeLessThanOrEqual(hostElapsedNs);
+    expect(as.read32(BASE + REG.COUNTER)).toBe(Math.floor(now / 1000));
+    expect(as.read32(BASE + REG.EXPIRIES)).toBe(Math.floor(now / 2_000_000));
+    expect(m.runState).toBe('paused');
+  });
+});
