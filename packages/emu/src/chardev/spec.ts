@@ -11,6 +11,7 @@
  * Both produce one normalized `ChardevOptions`; `createChardev` builds the backend from it.
  */
 import { UserError } from '../core/errors.js';
+import { parseKeyval, parseBool as parseKeyvalBool } from '../core/keyval.js';
 import { ObjectNode, parseIntegerText } from '../core/object.js';
 import type { Chardev } from './chardev.js';
 import { FileChardev } from './file.js';
@@ -167,59 +168,16 @@ export function chardevHelpText(): string {
 // ---- key=value lists ----------------------------------------------------------------------
 
 /**
- * Splits a QEMU option list into [key, value] pairs in order. `impliedKey` names the first item
- * when it has no `=` (`socket,...` → backend=socket; `unix:PATH,...` → path=PATH).
+ * Splits a QEMU option list into [key, value] pairs in order (QemuOpts syntax, see
+ * core/keyval.ts). `impliedKey` names the first item when it has no `=` (`socket,...` →
+ * backend=socket; `unix:PATH,...` → path=PATH).
  */
 export function parseKeyValueList(text: string, impliedKey?: string): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  let pos = 0;
-  let first = true;
-  while (pos < text.length) {
-    let i = pos;
-    while (i < text.length && text[i] !== '=' && text[i] !== ',') i++;
-    if (i < text.length && text[i] === '=') {
-      const [value, next] = readValue(text, i + 1);
-      out.push([text.slice(pos, i), value]);
-      pos = next;
-    } else if (first && impliedKey !== undefined) {
-      const [value, next] = readValue(text, pos);
-      out.push([impliedKey, value]);
-      pos = next;
-    } else {
-      const name = text.slice(pos, i);
-      if (name.startsWith('no')) out.push([name.slice(2), 'off']);
-      else out.push([name, 'on']);
-      pos = i + 1;
-    }
-    first = false;
-  }
-  return out;
-}
-
-/** Reads a value up to the next single comma; `,,` is a literal comma. Returns [value, next]. */
-function readValue(text: string, start: number): [string, number] {
-  let value = '';
-  let i = start;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === ',') {
-      if (text[i + 1] === ',') {
-        value += ',';
-        i += 2;
-        continue;
-      }
-      return [value, i + 1];
-    }
-    value += c;
-    i++;
-  }
-  return [value, i];
+  return parseKeyval(text, impliedKey === undefined ? { option: '' } : { option: '', impliedKey }).entries;
 }
 
 function parseBool(key: string, value: string): boolean {
-  if (['on', 'yes', 'true', 'y'].includes(value)) return true;
-  if (['off', 'no', 'false', 'n'].includes(value)) return false;
-  throw new UserError(`Parameter '${key}' expects 'on' or 'off'`);
+  return parseKeyvalBool(value, key);
 }
 
 function parseNumber(key: string, value: string): number {

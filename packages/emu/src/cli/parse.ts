@@ -17,7 +17,7 @@
  * (`-m 16X: Parameter 'size' expects ...`) but without the program name, which the caller adds.
  */
 import { UserError } from '../core/errors.js';
-import { isHelpOption, type Keyval, parseBool, parseKeyval, parseSize } from './keyval.js';
+import { isHelpOption, type Keyval, parseBool, parseKeyval, parseSize } from '../core/keyval.js';
 import { findOption, type OptionDef, takesArgument } from './options.js';
 
 export type Props = Map<string, string>;

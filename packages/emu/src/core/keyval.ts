@@ -22,7 +22,7 @@
  * Error messages are QEMU's, prefixed with the option and its argument as QEMU's error location
  * does (`-device loader,=x: Invalid parameter ''`); the caller adds the program name.
  */
-import { UserError } from '../core/errors.js';
+import { UserError } from './errors.js';
 
 export interface KeyvalOptions {
   /** Key that the first element names when it has no `=` (`type` for `-machine`). */
