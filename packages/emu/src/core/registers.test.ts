@@ -118,6 +118,20 @@ describe('RegisterBlock guest accesses', () => {
     expect(seen).toEqual(['0->5', '5->7', '7->3']);
   });
 
+  it('lets an alias with its own writeMask change a target that is read-only to direct writes', () => {
+    const { block } = setup([
+      { name: 'INTEN', offset: 0x300, writeMask: 0 },
+      { name: 'INTENSET', offset: 0x304, setOf: 'INTEN', writeMask: 0x3 },
+      { name: 'INTENCLR', offset: 0x308, clearOf: 'INTEN', writeMask: 0x3 },
+    ]);
+    block.write(0x300, 0x3, 4);
+    expect(block.get('INTEN')).toBe(0);
+    block.write(0x304, 0xff, 4);
+    expect(block.get('INTEN')).toBe(0x3);
+    block.write(0x308, 0x1, 4);
+    expect(block.get('INTEN')).toBe(0x2);
+  });
+
   it('logs SET alias writes to bits the target does not have', () => {
     const { block, lines } = setup([
       { name: 'INTEN', offset: 0x0, writeMask: 0x1 },

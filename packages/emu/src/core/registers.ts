@@ -32,7 +32,10 @@ export interface RegisterDef {
   w1c?: number;
   /** Bits set by writing 1 (writing 0 has no effect). */
   w1s?: number;
-  /** This register is an XXXSET alias of register `setOf`: writing 1s sets bits there; reads return it. */
+  /**
+   * This register is an XXXSET alias of register `setOf`: writing 1s sets bits there; reads
+   * return it. The bits it may change are its own `writeMask`, else the target's.
+   */
   setOf?: string;
   /** This register is an XXXCLR alias of register `clearOf`: writing 1s clears bits there; reads return it. */
   clearOf?: string;
@@ -163,6 +166,13 @@ export class RegisterBlock implements MmioOps {
       this.readHooks.push(r.onRead ?? null);
       this.writeHooks.push(r.onWrite ?? null);
     });
+    // An alias changes the bits its own writeMask allows; without one, the bits the target's
+    // writeMask allows. (nRF51 blocks without INTEN at 0x300 still have INTENSET/INTENCLR.)
+    registers.forEach((r, i) => {
+      if (this.flags[i]! & (F_SET | F_CLR) && r.writeMask === undefined) {
+        this.plainMasks[i] = this.plainMasks[this.targets[i]!]!;
+      }
+    });
     this.reset();
   }
 
@@ -230,7 +240,7 @@ export class RegisterBlock implements MmioOps {
     }
     if (flags !== 0) {
       const t = this.targets[idx]!;
-      const allowed = this.plainMasks[idx]! & this.plainMasks[t]!;
+      const allowed = this.plainMasks[idx]!;
       this.checkReadOnly(idx, written & ~allowed, written);
       const old = this.values[t]!;
       const bits = written & allowed;
