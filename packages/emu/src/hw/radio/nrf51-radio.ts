@@ -234,7 +234,7 @@ export class Nrf51Radio extends Nrf51Peripheral implements RadioReceiver {
     };
   }
 
-  protected onRealizePeripheral(): void {
+  protected override onRealizePeripheral(): void {
     this.stateTimer = this.clock.createTimer(`${this.path}.state`, () => this.stateTimerFired());
     this.packetTimers = [EV.ADDRESS, EV.PAYLOAD, EV.END].map((ev) =>
       this.clock.createTimer(`${this.path}.packet${ev}`, () => this.packetPhase(ev)),
@@ -455,7 +455,7 @@ export class Nrf51Radio extends Nrf51Peripheral implements RadioReceiver {
     if (this.log.on(LogCat.GuestErrors)) this.log.write(`${this.path}: ${msg}`);
   }
 
-  protected savePeripheralState(): Record<string, StateData> {
+  protected override savePeripheralState(): Record<string, StateData> {
     return {
       state: this.state,
       stateTimer: this.stateTimer.pending ? this.stateTimer.expires : -1,
@@ -465,7 +465,7 @@ export class Nrf51Radio extends Nrf51Peripheral implements RadioReceiver {
     };
   }
 
-  protected loadPeripheralState(state: StateData): void {
+  protected override loadPeripheralState(state: StateData): void {
     this.state = stateField(state, 'state', isNum);
     this.addressTime = stateField(state, 'addressTime', isNum);
     const rearm = (t: Timer, at: number) => (at >= 0 ? t.modAbs(at) : t.cancel());
