@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AddressSpace } from './address-space.js';
 import { Log } from './log.js';
 import { type AccessSize, MemoryRegion, MemTx, type MmioOps } from './memory.js';
 
@@ -171,6 +172,38 @@ describe('MemoryRegion rom and unimplemented', () => {
     expect(lines).toEqual(["write to ROM 'flash' ignored: offset 0x10, size 1, value 0xff"]);
     rom.debugWrite(0x10, 0xff, 1);
     expect(rom.data[0x10]).toBe(0xff);
+  });
+
+  it('sends guest writes to a ROM write handler (romd) while reads and debug writes stay direct', () => {
+    const rom = MemoryRegion.rom('flash', 0x100);
+    rom.data.fill(0xff);
+    const seen: string[] = [];
+    rom.setRomWriteHandler((offset, value, size) => {
+      seen.push(`w${size}@${offset}=${value.toString(16)}`);
+      rom.data[offset] = value & rom.data[offset]!;
+      return size === 1 ? MemTx.Ok : MemTx.DeviceError;
+    });
+    const { log, lines } = capture('guest_errors');
+    const sys = MemoryRegion.container('sys', 0x1000);
+    sys.addSubregion(0x200, rom);
+    const as = new AddressSpace('test', sys, log);
+    expect(as.write8(0x210, 0x0f)).toBe(MemTx.Ok);
+    expect(as.write32(0x220, 0x12345678)).toBe(MemTx.DeviceError);
+    expect(seen).toEqual(['w1@16=f', 'w4@32=12345678']);
+    expect(as.read8(0x210)).toBe(0x0f);
+    expect(as.ramPointer(0x210)?.writable).toBe(false);
+    expect(as.writeDebug(0x230, Uint8Array.of(0x11))).toBe(true);
+    expect(rom.data[0x30]).toBe(0x11);
+    expect(seen).toHaveLength(2);
+    expect(lines).toEqual([]);
+    rom.setRomWriteHandler(null);
+    expect(as.write8(0x210, 0)).toBe(MemTx.Ok);
+    expect(rom.data[0x10]).toBe(0x0f);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('accepts a ROM write handler only on ROM regions', () => {
+    expect(() => MemoryRegion.ram('r', 0x10).setRomWriteHandler(() => MemTx.Ok)).toThrow(/not a ROM/);
   });
 
   it('reads 0 from an unimplemented region and logs each access under -d unimp', () => {

@@ -6,7 +6,10 @@
  * - `rom`: a byte array the guest only reads. Guest writes are ignored and logged under
  *   `-d guest_errors`, but the bus reports them as successful (MemTx.Ok), as QEMU does for a
  *   plain ROM region: real flash/ROM does not raise a bus fault on a stray store. Loaders and
- *   debuggers change ROM through `AddressSpace.writeDebug`.
+ *   debuggers change ROM through `AddressSpace.writeDebug`. A flash controller can take over
+ *   guest writes with `setRomWriteHandler` (QEMU's "romd" mode: reads stay direct array reads,
+ *   writes go to the device, which programs the bytes itself); debug writes still go straight
+ *   to the bytes.
  * - `mmio`: device registers behind `MmioOps` callbacks.
  * - `alias`: a window of `size` bytes into another region, starting at `offset` in it.
  * - `container`: holds subregions at offsets; parts not covered by any subregion are unassigned.
@@ -42,6 +45,9 @@ export const MemTx = { Ok: 0, DecodeError: -1, DeviceError: -2 } as const;
 export type MemTx = (typeof MemTx)[keyof typeof MemTx];
 
 export type AccessSize = 1 | 2 | 4;
+
+/** Handles a guest write to a ROM region (see `setRomWriteHandler`); returns a MemTx code. */
+export type RomWriteHandler = (offset: number, value: number, size: AccessSize) => number;
 
 export interface MmioOps {
   /** Returns the value read (only the low `size` bytes are used). */
@@ -131,6 +137,8 @@ export class MemoryRegion {
   private enabledFlag = true;
   /** The container this region is mapped in (a region lives in at most one container). */
   parent: MemoryRegion | null = null;
+  /** ROM only: where guest writes go instead of being ignored (null: ignored and logged). */
+  private romWrite: RomWriteHandler | null = null;
 
   private constructor(
     readonly name: string,
@@ -201,6 +209,16 @@ export class MemoryRegion {
 
   get enabled(): boolean {
     return this.enabledFlag;
+  }
+
+  /**
+   * ROM only: sends guest writes to `handler` (a flash controller) instead of ignoring them;
+   * its return value is the bus result. Reads and debug writes are unchanged. `null` restores
+   * the default.
+   */
+  setRomWriteHandler(handler: RomWriteHandler | null): void {
+    if (this.kind !== 'rom') throw new Error(`memory region '${this.name}' is not a ROM region`);
+    this.romWrite = handler;
   }
 
   /** Subregions, highest priority first (equal priorities: later-added first). */
@@ -286,6 +304,7 @@ export class MemoryRegion {
         writeLE(this.data, offset, value, size);
         return MemTx.Ok;
       case KIND_ROM:
+        if (this.romWrite !== null) return this.romWrite(offset, value, size);
         if (log.on(LogCat.GuestErrors)) {
           log.write(
             `write to ROM '${this.name}' ignored: offset 0x${hex(offset)}, size ${size}, value 0x${hex(value >>> 0)}`,

@@ -5,3 +5,8 @@
 import '../hw/core/generic-loader.js';
 import '../hw/misc/tsemu-testdev.js';
 import './none.js';
+import '../hw/misc/nrf51-clock.js';
+import '../hw/nvram/nrf51-ficr.js';
+import '../hw/nvram/nrf51-nvmc.js';
+import '../hw/radio/nrf51-radio.js';
+import '../hw/display/microbit-led-matrix.js';
