@@ -10,3 +10,6 @@ import '../hw/nvram/nrf51-ficr.js';
 import '../hw/nvram/nrf51-nvmc.js';
 import '../hw/radio/nrf51-radio.js';
 import '../hw/display/microbit-led-matrix.js';
+import '../hw/gpio/nrf51-gpio.js';
+import '../hw/gpio/nrf51-gpiote.js';
+import '../hw/misc/nrf51-ppi.js';
