@@ -13,3 +13,7 @@ import '../hw/display/microbit-led-matrix.js';
 import '../hw/gpio/nrf51-gpio.js';
 import '../hw/gpio/nrf51-gpiote.js';
 import '../hw/misc/nrf51-ppi.js';
+import '../hw/char/nrf51-uart.js';
+import '../hw/timer/nrf51-timer.js';
+import '../hw/timer/nrf51-rtc.js';
+import '../hw/misc/nrf51-wdt.js';
