@@ -34,15 +34,20 @@ function fmtRate(r) {
 }
 
 /**
- * A group of cases: `{ name, reference: 'case name', cases: [{ name, setup?, run(n) }] }`.
+ * A group of cases: `{ name, reference: 'case name', cases: [{ name, setup?, run(n) }] }`. A case
+ * may instead give `measured()` (a rate measured some other way) or `skip` (a reason to print).
  * Prints one line per case and returns the results for machine-readable output.
  */
 export function runGroup(group, options = {}) {
   console.log(`\n## ${group.name}`);
   const results = [];
   for (const c of group.cases) {
-    const run = c.setup ? c.setup() : c.run;
-    const r = measure(run, options);
+    if (c.skip) {
+      console.log(`  ${c.name.padEnd(44)} skipped: ${c.skip}`);
+      continue;
+    }
+    // `measured()` is for rates taken outside this process (e.g. QEMU): { ops, seconds, opsPerSec }.
+    const r = c.measured ? c.measured() : measure(c.setup ? c.setup() : c.run, options);
     results.push({ group: group.name, case: c.name, ...r });
   }
   const ref = results.find((r) => r.case === group.reference);

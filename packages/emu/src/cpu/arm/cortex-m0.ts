@@ -35,19 +35,53 @@
  * - Writes of SP by MOV/ADD (high registers) clear bits[1:0] (SP is word-aligned on M profile).
  * - Invalid EXC_RETURN values (0xF... other than 0xFFFFFFF1/9/D): HardFault ('exc-return').
  *
- * Exceptions (basic, to be extended with NVIC/SCB): `takeException` stacks the 8-word frame
- * (8-byte aligned, xPSR bit 9 records the padding), switches to handler mode on MSP and jumps
- * to the vector; `exceptionReturn` unstacks. Fault escalation: a fault or an SVC/BKPT that
- * cannot be taken at the current execution priority becomes a HardFault; a fault at priority
- * -1 or lower (in HardFault or NMI) locks the CPU up (halted, PC = 0xFFFFFFFE).
- * Priorities of configurable exceptions come from `exceptionPriority` (0 until an SCB exists).
+ * Exceptions: `takeException` stacks the 8-word frame (8-byte aligned, xPSR bit 9 records the
+ * padding), switches to handler mode on MSP and jumps to the vector; `exceptionReturn` unstacks.
+ * Fault escalation: a fault or an SVC/BKPT that cannot be taken at the current execution
+ * priority becomes a HardFault; a fault at priority -1 or lower (in HardFault or NMI) locks the
+ * CPU up (halted, PC = 0xFFFFFFFE, one line in the machine log).
+ * Asynchronous exceptions come from the NVIC (`nvic`, an `ExceptionController`; see nvic.ts and
+ * system-control-space.ts), which owns pending state and priorities. It sets `exceptionCheck`
+ * and requests an exit when something may be takeable; `execute` takes the highest-priority
+ * pending exception at its start, so an exception pended during a slice (MMIO, CPSIE, MSR
+ * PRIMASK) is taken at the next instruction boundary. On exception return a pending exception
+ * that preempts the priority being returned to is tail-chained (no unstack and re-stack).
+ * Late arrival is not modelled: stacking is atomic here, so an exception that arrives "during"
+ * it is taken after the first one's entry instead, at the next boundary. Exception entry and
+ * exit set the event register; SCR.SLEEPONEXIT sleeps after a return to thread mode (after the
+ * unstacking, which hardware may skip). Without an NVIC configurable priorities are 0.
+ *
+ * Data accesses: a cached window of one RAM/ROM range (the last one accessed) is read and written
+ * directly; anything else goes through `load*Slow`/`store*Slow`, which refresh the window from a
+ * small per-generation cache of `ramPointer` results (nothing is allocated in steady state),
+ * check watchpoints, and call the AddressSpace. Literal loads read the code window first.
+ *
+ * Debug hooks (for the GDB stub), free when unused because they live in the slow paths only:
+ * - Breakpoints: the code window is clipped so that no breakpoint address lies inside it, so
+ *   only a fetch at (or next to) a breakpoint reaches `fetchSlow`, which stops the CPU *before*
+ *   the instruction. Resuming or stepping from a breakpoint address executes that instruction
+ *   first (GDB's expectation): the breakpoint at the resume PC is ignored for the first
+ *   instruction of the next `execute` only.
+ * - Watchpoints (read/write/access, address + length, any overlap of the access triggers): while
+ *   any exists the data window stays empty, so every access takes the slow path and is checked;
+ *   a hit stops the CPU *after* the accessing instruction completes (M-profile DWT behaviour, as
+ *   GDB expects). Exception stacking/unstacking is not watched.
+ * - Single step: `step()`; the next `execute` runs exactly one instruction, then stops. A step
+ *   that enters an exception (SVC, a fault) stops at the first instruction of the handler, with
+ *   the exception entry done (the handler's instruction is not executed yet).
+ * - Halt: `halt()` stops at the next instruction boundary (immediately when not executing).
+ * A stop sets `halted` and `debugStopped`, records `lastDebugStop`, and calls `onDebugStop`;
+ * `execute` then returns 0 until `resume()` or `step()` (the Runner idles meanwhile).
+ * Debugger register access: `readRegister`/`writeRegister` (GDB numbering: r0-r15, xPSR = 16,
+ * MSP = 17, PSP = 18, PRIMASK = 19, CONTROL = 20); memory via AddressSpace.readDebug/writeDebug.
  *
  * Cycles (Cortex-M0 TRM): 1 per instruction, loads/stores 2, LDM/STM/PUSH/POP 1+N, POP with PC
  * 3+N, taken branches (B, B<cond>, BX, BLX, MOV/ADD PC) 3, B<cond> not taken 1, BL 4, MULS 1
- * (fast multiplier), MRS/MSR/DMB/DSB/ISB 4, WFI/WFE 2. Approximations: no wait states, exception
- * entry/return cycles (16 each on hardware) and faulting instructions are not modelled exactly.
+ * (fast multiplier), MRS/MSR/DMB/DSB/ISB 4, WFI/WFE 2, exception entry 16 and return 16 (a
+ * tail-chained entry counts 16, its skipped return nothing). Approximations: no wait states;
+ * faulting instructions are not modelled exactly.
  */
-import type { AddressSpace } from '../../core/address-space.js';
+import type { AddressSpace, RamPointer } from '../../core/address-space.js';
 import { memoryTopology } from '../../core/memory.js';
 import type { Executor } from '../../core/runner.js';
 import { THUMB16_TABLE } from './thumb-decode.js';
@@ -65,6 +99,27 @@ export type FaultKind =
 
 /** Exception numbers (ARMv6-M B1.5.2). */
 export const Exc = { Reset: 1, NMI: 2, HardFault: 3, SVCall: 11, PendSV: 14, SysTick: 15 } as const;
+
+/**
+ * What the core needs from its interrupt controller (the NVIC/SCB of cpu/arm/nvic.ts). The core
+ * keeps the active state, IPSR and PRIMASK; the controller keeps pending state and priorities.
+ */
+export interface ExceptionController {
+  /** Priority of a configurable exception (SVCall, PendSV, SysTick, IRQs). */
+  priorityOf(num: number): number;
+  /** The pending (and enabled) exception to take next, or 0: highest priority, then lowest number. */
+  highestPending(): number;
+  /** Exception entry of `num`: its pending state is cleared. */
+  entered(num: number): void;
+  /** Exception return deactivated `num` (a level IRQ whose line is still high pends again). */
+  deactivated(num: number): void;
+  /** SCR.SLEEPONEXIT. */
+  readonly sleepOnExit: boolean;
+  /** A pending exception would preempt if PRIMASK were clear (WFI must not sleep). */
+  wfiWakeCondition(): boolean;
+  /** PRIMASK was cleared: a pending exception may now be taken. */
+  primaskCleared(): void;
+}
 
 /** Special register numbers (SYSm) of MRS/MSR. */
 export const SysReg = {
@@ -84,10 +139,51 @@ export const SysReg = {
 /** Execution priority when no exception is active and PRIMASK is clear. */
 const NO_PRIORITY = 256;
 
+/** Cycles of exception entry and of exception return (Cortex-M0 TRM, zero wait states). */
+const EXCEPTION_CYCLES = 16;
+
+function hex8(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Returned by fetchSlow instead of a halfword (halfwords are 0..0xffff). */
 const FETCH_BUS_ERROR = -1;
 const FETCH_XN = -2;
 const FETCH_INVSTATE = -3;
+/** Returned by fetchSlow for an instruction at a breakpoint (the CPU stops before it). */
+const FETCH_BREAKPOINT = -4;
+
+/** Watchpoint kinds as bits: a read watch is bit 0, a write watch bit 1. */
+const WATCH_READ = 1;
+const WATCH_WRITE = 2;
+
+/** Pending debug stops (resolved when `execute` returns), in order of precedence. */
+const STOP_NONE = 0;
+const STOP_HALT = 1;
+const STOP_STEP = 2;
+const STOP_WATCH = 3;
+const STOP_BREAKPOINT = 4;
+
+/** How many RAM/ROM ranges the per-generation cache keeps (a board has a handful). */
+const RANGE_CACHE_SIZE = 8;
+
+export type WatchKind = 'read' | 'write' | 'access';
+export type DebugStopReason = 'breakpoint' | 'watchpoint' | 'step' | 'halt';
+
+export interface DebugStopEvent {
+  reason: DebugStopReason;
+  /** Breakpoint: its address (= PC). Watchpoint: the watched address that was hit. */
+  addr?: number;
+  /** Watchpoint: the kind of the watchpoint that was hit. */
+  watchKind?: WatchKind;
+  /** Watchpoint: the access that hit it (first byte, size in bytes, direction). */
+  accessAddr?: number;
+  accessSize?: number;
+  accessWrite?: boolean;
+}
+
+/** Register numbers of `readRegister`/`writeRegister` (GDB's M-profile order after r0-r15). */
+export const DebugReg = { XPSR: 16, MSP: 17, PSP: 18, PRIMASK: 19, CONTROL: 20 } as const;
 
 function isExecutable(addr: number): boolean {
   return addr < 0x4000_0000 || (addr >= 0x6000_0000 && addr < 0xa000_0000);
@@ -137,8 +233,49 @@ export class CortexM0 implements Executor {
   onBreakpoint: ((imm: number) => boolean) | null = null;
   /** The last fault raised (for tests and `info registers`-style dumps). */
   lastFault: FaultKind | null = null;
+  /** The NVIC (set by the SCS); null on a bare core. */
+  nvic: ExceptionController | null = null;
+  /** Set by the NVIC when a pending exception may be takeable; checked when `execute` starts. */
+  exceptionCheck = false;
+  /** True while sleeping in WFE (wakes on events), false for WFI and sleep-on-exit. */
+  waitingForEvent = false;
+
+  /** Called when the CPU stops for the debugger (breakpoint, watchpoint, step, halt). */
+  onDebugStop: ((event: DebugStopEvent) => void) | null = null;
+  /** True while stopped for the debugger (also sets `halted`); cleared by resume/step. */
+  debugStopped = false;
+  /** The last debugger stop. */
+  lastDebugStop: DebugStopEvent | null = null;
 
   private exitRequested = false;
+  private executing = false;
+  // Debug state (see header). Breakpoints are few: a plain array, scanned only in slow paths.
+  private readonly breakpointList: number[] = [];
+  private readonly watchAddr: number[] = [];
+  private readonly watchLength: number[] = [];
+  private readonly watchBits: number[] = [];
+  private watchCount = 0;
+  private stepPending = false;
+  /** A breakpoint address ignored for the first instruction of the next execute (-1: none). */
+  private skipBreakpointAt = -1;
+  private pendingStop = STOP_NONE;
+  private pendingAddr = 0;
+  private pendingWatchBits = 0;
+  private pendingAccessAddr = 0;
+  private pendingAccessSize = 0;
+  private pendingAccessWrite = false;
+  // The data window: [dataLo, dataEnd) readable at dataBytes[a - dataBase]; writes allowed below
+  // dataWriteEnd (0 for ROM). Empty (dataLo > dataEnd) while invalid or while watchpoints exist.
+  private dataBytes: Uint8Array = new Uint8Array(0);
+  private dataBase = 0;
+  private dataLo = 1;
+  private dataEnd = 0;
+  private dataWriteEnd = 0;
+  // RAM/ROM ranges seen at topology generation `rangeGen`, and a 4 KiB page known to hold none.
+  private readonly rangeCache: RamPointer[] = [];
+  private rangeNext = 0;
+  private rangeGen = -1;
+  private noRamPage = -1;
   /** Scratch for LDM/POP, so a faulting load leaves the registers unchanged. */
   private readonly loaded = new Int32Array(16);
   // The cached code window (see fetchSlow): bytes, guest address of data[0], [lo, hi) where a
@@ -257,15 +394,17 @@ export class CortexM0 implements Executor {
     this.eventRegister = 0;
     this.active.fill(0);
     this.sleeping = false;
-    this.halted = false;
+    // A debugger's stop survives a reset (GDB resets a stopped target and expects it stopped).
+    this.halted = this.debugStopped;
     this.lockup = false;
     this.lastFault = null;
     this.codeGen = -1;
+    this.clearDataWindow();
     const sp = this.bus.read32(this.vectorBase);
     const pc = this.bus.read32(this.vectorBase + 4);
     if (sp < 0 || pc < 0) {
       // A bus error while fetching the reset vector locks up (ARMv6-M B1.5.15).
-      this.enterLockup();
+      this.enterLockup(`bus error reading the reset vector at 0x${hex8(this.vectorBase)}`);
       return;
     }
     this.r[13] = sp & ~3;
@@ -277,13 +416,216 @@ export class CortexM0 implements Executor {
     this.exitRequested = true;
   }
 
+  // ---- debugger interface (see header) ----
+
+  /** Breakpoint addresses (bit 0 cleared), in insertion order. */
+  get breakpoints(): readonly number[] {
+    return this.breakpointList;
+  }
+
+  /** Inserts a breakpoint at `addr` (bit 0 ignored); inserting one twice is harmless. */
+  addBreakpoint(addr: number): void {
+    const a = (addr & ~1) >>> 0;
+    if (this.breakpointList.includes(a)) return;
+    this.breakpointList.push(a);
+    // Re-clip the code window around the new breakpoint.
+    this.codeGen = -1;
+  }
+
+  /** Removes the breakpoint at `addr`; false when there was none. */
+  removeBreakpoint(addr: number): boolean {
+    const i = this.breakpointList.indexOf((addr & ~1) >>> 0);
+    if (i < 0) return false;
+    this.breakpointList.splice(i, 1);
+    this.codeGen = -1;
+    return true;
+  }
+
+  /** Watches [addr, addr + length) for reads, writes or both; any overlapping access hits. */
+  addWatchpoint(addr: number, length: number, kind: WatchKind): void {
+    if (!Number.isInteger(length) || length < 1) throw new RangeError(`watchpoint length ${length}`);
+    this.watchAddr.push(addr >>> 0);
+    this.watchLength.push(length);
+    this.watchBits.push(watchBitsOf(kind));
+    this.watchCount = this.watchAddr.length;
+    // Every data access must now take the slow path, which checks watchpoints.
+    this.clearDataWindow();
+  }
+
+  /** Removes a watchpoint given exactly as it was added; false when there was none. */
+  removeWatchpoint(addr: number, length: number, kind: WatchKind): boolean {
+    const a = addr >>> 0;
+    const bits = watchBitsOf(kind);
+    for (let i = 0; i < this.watchCount; i++) {
+      if (this.watchAddr[i] === a && this.watchLength[i] === length && this.watchBits[i] === bits) {
+        this.watchAddr.splice(i, 1);
+        this.watchLength.splice(i, 1);
+        this.watchBits.splice(i, 1);
+        this.watchCount = this.watchAddr.length;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Removes every breakpoint and watchpoint (a debugger detaching). */
+  clearDebugPoints(): void {
+    this.breakpointList.length = 0;
+    this.watchAddr.length = 0;
+    this.watchLength.length = 0;
+    this.watchBits.length = 0;
+    this.watchCount = 0;
+    this.codeGen = -1;
+  }
+
+  /** Stops for the debugger: at the next instruction boundary, or now when not executing. */
+  halt(): void {
+    if (this.debugStopped) return;
+    if (this.executing) {
+      if (this.pendingStop < STOP_HALT) this.pendingStop = STOP_HALT;
+      this.exitRequested = true;
+      return;
+    }
+    this.pendingStop = STOP_HALT;
+    this.finishDebugStop();
+  }
+
+  /** Leaves a debugger stop (or a BKPT halt); an instruction at a breakpoint PC runs first. */
+  resume(): void {
+    this.stepPending = false;
+    this.leaveDebugStop();
+  }
+
+  /** Leaves a debugger stop for exactly one instruction, then stops again ('step'). */
+  step(): void {
+    this.stepPending = true;
+    this.leaveDebugStop();
+  }
+
+  /**
+   * Reads a core register for a debugger: r0-r15 (r13 = the SP in use), then DebugReg.XPSR,
+   * MSP, PSP, PRIMASK, CONTROL. Unsigned.
+   */
+  readRegister(reg: number): number {
+    if (reg >= 0 && reg < 16) return reg === 15 ? this.pc : this.r[reg]! >>> 0;
+    switch (reg) {
+      case DebugReg.XPSR:
+        return this.xpsr;
+      case DebugReg.MSP:
+        return this.msp;
+      case DebugReg.PSP:
+        return this.psp;
+      case DebugReg.PRIMASK:
+        return this.primask;
+      case DebugReg.CONTROL:
+        return this.control & 2;
+      default:
+        throw new RangeError(`no register ${reg}`);
+    }
+  }
+
+  /**
+   * Writes a core register for a debugger. PC: bit 0 is dropped (the T bit stays as it is);
+   * SP/MSP/PSP are word-aligned; r13 writes the SP in use. xPSR writes APSR, EPSR.T and IPSR.
+   */
+  writeRegister(reg: number, value: number): void {
+    if (reg >= 0 && reg < 13) {
+      this.r[reg] = value;
+      return;
+    }
+    switch (reg) {
+      case 13:
+        this.r[13] = value & ~3;
+        return;
+      case 14:
+        this.r[14] = value;
+        return;
+      case 15:
+        this.pc = value;
+        // A new PC may be outside the code window's clipped area; a stale skip must not apply.
+        this.skipBreakpointAt = -1;
+        return;
+      case DebugReg.XPSR:
+        this.xpsr = value;
+        return;
+      case DebugReg.MSP:
+        this.msp = value;
+        return;
+      case DebugReg.PSP:
+        this.psp = value;
+        return;
+      case DebugReg.PRIMASK:
+        this.primask = value & 1;
+        return;
+      case DebugReg.CONTROL:
+        // SPSEL only (nPRIV is not implemented); in handler mode the MSP stays in use.
+        if (this.ipsr === 0) this.setSpsel((value >>> 1) & 1);
+        else this.control = (this.control & ~2) | (value & 2);
+        return;
+      default:
+        throw new RangeError(`no register ${reg}`);
+    }
+  }
+
+  private leaveDebugStop(): void {
+    this.debugStopped = false;
+    if (!this.lockup) this.halted = false;
+    this.skipBreakpointAt = this.r[15]! >>> 0;
+  }
+
+  /** Enters the debugger stop recorded in `pending*` and tells the listener. */
+  private finishDebugStop(): void {
+    const reason = this.pendingStop;
+    this.pendingStop = STOP_NONE;
+    this.stepPending = false;
+    let event: DebugStopEvent;
+    if (reason === STOP_BREAKPOINT) {
+      event = { reason: 'breakpoint', addr: this.pendingAddr };
+    } else if (reason === STOP_WATCH) {
+      event = {
+        reason: 'watchpoint',
+        addr: this.pendingAddr,
+        watchKind: watchKindOf(this.pendingWatchBits),
+        accessAddr: this.pendingAccessAddr,
+        accessSize: this.pendingAccessSize,
+        accessWrite: this.pendingAccessWrite,
+      };
+    } else {
+      event = { reason: reason === STOP_STEP ? 'step' : 'halt' };
+    }
+    this.debugStopped = true;
+    this.halted = true;
+    this.lastDebugStop = event;
+    this.onDebugStop?.(event);
+  }
+
+  /** Records a hit of any watchpoint overlapping the access; the CPU stops after the instruction. */
+  private checkWatchpoints(addr: number, size: number, bit: number): void {
+    if (this.pendingStop >= STOP_WATCH) return;
+    for (let i = 0; i < this.watchCount; i++) {
+      const w = this.watchAddr[i]!;
+      if ((this.watchBits[i]! & bit) !== 0 && addr < w + this.watchLength[i]! && w < addr + size) {
+        this.pendingStop = STOP_WATCH;
+        this.pendingAddr = w;
+        this.pendingWatchBits = this.watchBits[i]!;
+        this.pendingAccessAddr = addr;
+        this.pendingAccessSize = size;
+        this.pendingAccessWrite = bit === WATCH_WRITE;
+        this.exitRequested = true;
+        return;
+      }
+    }
+  }
+
   // ---- hooks called by the instruction core (override or extend for NVIC/debug) ----
 
   /** A synchronous fault: HardFault on ARMv6-M, or lockup when it cannot be taken. */
   raiseFault(kind: FaultKind): void {
     this.lastFault = kind;
     if (this.executionPriority() < 0) {
-      this.enterLockup();
+      this.enterLockup(
+        `HardFault while in ${this.active[Exc.NMI] !== 0 ? 'NMI' : 'HardFault'} (PC 0x${hex8(this.r[15]!)}, ${kind})`,
+      );
       return;
     }
     this.takeException(Exc.HardFault, this.r[15]! >>> 0);
@@ -314,9 +656,11 @@ export class CortexM0 implements Executor {
     this.raiseFault('bkpt');
   }
 
-  /** WFI: sleeps until an interrupt (woken by `wake()`). */
+  /** WFI: sleeps until an interrupt would preempt if PRIMASK were clear (woken by `wake()`). */
   wfi(): void {
+    if (this.nvic?.wfiWakeCondition()) return;
     this.sleeping = true;
+    this.waitingForEvent = false;
     this.exitRequested = true;
   }
 
@@ -327,6 +671,7 @@ export class CortexM0 implements Executor {
       return;
     }
     this.sleeping = true;
+    this.waitingForEvent = true;
     this.exitRequested = true;
   }
 
@@ -341,12 +686,61 @@ export class CortexM0 implements Executor {
     this.sleeping = false;
   }
 
-  /** Priority of an exception: fixed for Reset/NMI/HardFault, else from the SCB (0 for now). */
+  /** Priority of an exception: fixed for Reset/NMI/HardFault, else from the NVIC/SCB (or 0). */
   exceptionPriority(num: number): number {
     if (num === Exc.Reset) return -3;
     if (num === Exc.NMI) return -2;
     if (num === Exc.HardFault) return -1;
-    return 0;
+    return this.nvic !== null ? this.nvic.priorityOf(num) : 0;
+  }
+
+  /** PRIMASK write (CPS, MSR): clearing it lets a pending exception in at the next boundary. */
+  setPrimask(value: number): void {
+    this.primask = value & 1;
+    if (this.primask === 0 && this.nvic !== null) this.nvic.primaskCleared();
+  }
+
+  /** Takes the highest-priority pending exception if it preempts (called when `execute` starts). */
+  private takePendingException(): void {
+    this.exceptionCheck = false;
+    const nvic = this.nvic;
+    if (nvic === null) return;
+    const num = nvic.highestPending();
+    if (num !== 0 && this.exceptionPriority(num) < this.executionPriority()) {
+      this.takeException(num, this.r[15]! >>> 0);
+    }
+  }
+
+  /** Bookkeeping common to every exception entry (after the vector was loaded). */
+  private exceptionEntered(num: number): void {
+    this.nvic?.entered(num);
+    this.cycles += EXCEPTION_CYCLES;
+    this.eventRegister = 1;
+    this.sleeping = false;
+  }
+
+  /**
+   * Tail-chaining (ARMv6-M B1.5.8): on return, `num` is entered without unstacking the frame
+   * that is still on the stack; LR keeps the EXC_RETURN that will eventually unstack it.
+   */
+  private tailChain(num: number, excReturn: number): void {
+    this.ipsr = num;
+    this.active[num] = 1;
+    this.r[14] = excReturn | 0;
+    const vector = this.bus.read32(this.vectorBase + num * 4);
+    if (vector < 0) {
+      this.lastFault = 'bus-error';
+      if (num === Exc.HardFault || num === Exc.NMI) {
+        this.enterLockup(`bus error reading the ${num === Exc.NMI ? 'NMI' : 'HardFault'} vector`);
+      } else {
+        this.active[num] = 0;
+        this.tailChain(Exc.HardFault, excReturn);
+      }
+      return;
+    }
+    this.r[15] = vector & ~1;
+    this.setTbit(vector & 1);
+    this.exceptionEntered(num);
   }
 
   /** The current execution priority: the highest active exception's, boosted by PRIMASK. */
@@ -389,13 +783,18 @@ export class CortexM0 implements Executor {
     if (ok < 0 || vector < 0) {
       // A bus error while stacking or reading the vector: HardFault, or lockup if already there.
       this.lastFault = 'bus-error';
-      if (num === Exc.HardFault || num === Exc.NMI) this.enterLockup();
-      else this.takeException(Exc.HardFault, returnAddress);
+      if (num === Exc.HardFault || num === Exc.NMI) {
+        this.enterLockup(
+          `bus error entering ${num === Exc.NMI ? 'NMI' : 'HardFault'} (stacking at 0x${hex8(frame)})`,
+        );
+      } else {
+        this.takeException(Exc.HardFault, returnAddress);
+      }
       return;
     }
     r[15] = vector & ~1;
     this.setTbit(vector & 1);
-    this.sleeping = false;
+    this.exceptionEntered(num);
   }
 
   /** Exception return (ARMv6-M B1.5.8), for BX/POP of an EXC_RETURN value in handler mode. */
@@ -405,7 +804,19 @@ export class CortexM0 implements Executor {
       this.raiseFault('exc-return');
       return;
     }
-    this.active[this.ipsr] = 0;
+    const returning = this.ipsr;
+    this.active[returning] = 0;
+    this.eventRegister = 1;
+    const nvic = this.nvic;
+    if (nvic !== null) {
+      nvic.deactivated(returning);
+      const next = nvic.highestPending();
+      if (next !== 0 && this.exceptionPriority(next) < this.executionPriority()) {
+        this.tailChain(next, excReturn);
+        return;
+      }
+    }
+    this.cycles += EXCEPTION_CYCLES;
     if (mode === 0xd) this.setSpsel(1);
     const r = this.r;
     const bus = this.bus;
@@ -444,13 +855,21 @@ export class CortexM0 implements Executor {
     this.apsr = xpsr;
     this.ipsr = mode === 1 ? xpsr & 0x3f : 0;
     this.setTbit((xpsr >>> 24) & 1);
+    if (mode !== 1 && nvic !== null && nvic.sleepOnExit) {
+      // SCR.SLEEPONEXIT: back in thread mode with nothing to do, sleep as WFI would.
+      this.sleeping = true;
+      this.waitingForEvent = false;
+      this.exitRequested = true;
+    }
   }
 
-  private enterLockup(): void {
+  /** Lockup (ARMv6-M B1.5.15): the CPU stops; a guest error of fatal kind, always logged. */
+  private enterLockup(reason: string): void {
     this.lockup = true;
     this.halted = true;
     this.exitRequested = true;
     this.r[15] = 0xfffffffe | 0;
+    this.bus.log.write(`tsemu: ${this.name} locked up: ${reason}`);
   }
 
   /** Raises `kind` for the instruction at `pc`; returns where execution continues. */
@@ -472,29 +891,186 @@ export class CortexM0 implements Executor {
 
   // ---- fetch ----
 
-  /** Fetch outside the cached window: checks T, XN and bus errors, refreshes the window. */
-  private fetchSlow(pc: number): number {
+  /**
+   * Fetch outside the cached window: checks T, XN, breakpoints (when `insnStart`) and bus errors,
+   * and refreshes the window, clipped to the executable part of the map and to exclude every
+   * breakpoint address.
+   */
+  private fetchSlow(pc: number, insnStart: boolean): number {
     if (this.tbit === 0) return FETCH_INVSTATE;
     if (!isExecutable(pc)) return FETCH_XN;
-    const p = this.bus.ramPointer(pc);
+    const bps = this.breakpointList;
+    if (
+      insnStart &&
+      bps.length !== 0 &&
+      bps.includes(pc) &&
+      // Resuming from a breakpoint runs its instruction (first instruction of the slice only).
+      !(pc === this.skipBreakpointAt && this.sliceInstructions === 0)
+    ) {
+      return FETCH_BREAKPOINT;
+    }
+    const p = this.rangeFor(pc);
     if (p === null) {
+      // No window here (MMIO or unmapped): leave none cached, so nothing reads a stale one.
+      this.codeLo = 1;
+      this.codeHi = 0;
       const v = this.bus.read16(pc);
       return v < 0 ? FETCH_BUS_ERROR : v;
     }
-    // Clip the window to the executable part of the map it lies in.
-    const lo = p.start;
-    const hi = Math.min(p.end, pc < 0x4000_0000 ? 0x4000_0000 : 0xa000_0000);
+    let lo = p.start;
+    let hi = Math.min(p.end, pc < 0x4000_0000 ? 0x4000_0000 : 0xa000_0000);
+    for (let i = 0; i < bps.length; i++) {
+      // A fetch at b must miss the window: b < lo, or b >= hi - 1 (the window's last fetch start).
+      const b = bps[i]!;
+      if (b <= pc) {
+        if (b + 1 > lo) lo = b + 1;
+      } else if (b + 1 < hi) {
+        hi = b + 1;
+      }
+    }
     this.codeData = p.data;
     this.codeBase = p.base;
     this.codeLo = lo;
     this.codeHi = hi - 1;
     this.codeGen = memoryTopology.generation;
-    if (pc + 2 > hi) {
+    if (pc + 2 > p.end) {
       const v = this.bus.read16(pc);
       return v < 0 ? FETCH_BUS_ERROR : v;
     }
     const o = pc - p.base;
     return p.data[o]! | (p.data[o + 1]! << 8);
+  }
+
+  /**
+   * The RAM/ROM range holding `addr`, from a cache valid for the current topology generation
+   * (so refreshing a window allocates nothing in steady state), or null for anything else.
+   */
+  private rangeFor(addr: number): RamPointer | null {
+    const gen = memoryTopology.generation;
+    if (this.rangeGen !== gen) {
+      this.rangeCache.length = 0;
+      this.rangeNext = 0;
+      this.noRamPage = -1;
+      this.rangeGen = gen;
+      this.clearDataWindow();
+    }
+    const cache = this.rangeCache;
+    for (let i = 0; i < cache.length; i++) {
+      const p = cache[i]!;
+      if (addr >= p.start && addr < p.end) return p;
+    }
+    if (addr >>> 12 === this.noRamPage) return null;
+    const p = this.bus.ramPointer(addr);
+    if (p === null) {
+      this.noRamPage = addr >>> 12;
+      return null;
+    }
+    if (cache.length < RANGE_CACHE_SIZE) cache.push(p);
+    else cache[this.rangeNext++ % RANGE_CACHE_SIZE] = p;
+    return p;
+  }
+
+  // ---- data accesses ----
+  // Fast path: inside the data window. Slow path: watchpoints, window refresh, the AddressSpace.
+  // Results as the AddressSpace gives them: unsigned values or MemTx codes (negative).
+
+  private clearDataWindow(): void {
+    this.dataLo = 1;
+    this.dataEnd = 0;
+    this.dataWriteEnd = 0;
+  }
+
+  /** Points the data window at the range holding `addr` if it is RAM/ROM and `size` bytes fit. */
+  private refreshDataWindow(addr: number, size: number): boolean {
+    const p = this.rangeFor(addr);
+    if (p === null || addr + size > p.end || this.watchCount !== 0) return false;
+    this.dataBytes = p.data;
+    this.dataBase = p.base;
+    this.dataLo = p.start;
+    this.dataEnd = p.end;
+    this.dataWriteEnd = p.writable ? p.end : 0;
+    return true;
+  }
+
+  private load8(addr: number): number {
+    if (addr >= this.dataLo && addr < this.dataEnd) return this.dataBytes[addr - this.dataBase]!;
+    return this.loadSlow(addr, 1);
+  }
+
+  private load16(addr: number): number {
+    if (addr >= this.dataLo && addr + 2 <= this.dataEnd) {
+      const d = this.dataBytes;
+      const o = addr - this.dataBase;
+      return d[o]! | (d[o + 1]! << 8);
+    }
+    return this.loadSlow(addr, 2);
+  }
+
+  private load32(addr: number): number {
+    if (addr >= this.dataLo && addr + 4 <= this.dataEnd) {
+      const d = this.dataBytes;
+      const o = addr - this.dataBase;
+      return (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
+    }
+    return this.loadSlow(addr, 4);
+  }
+
+  private store8(addr: number, value: number): number {
+    if (addr >= this.dataLo && addr < this.dataWriteEnd) {
+      this.dataBytes[addr - this.dataBase] = value;
+      return 0;
+    }
+    return this.storeSlow(addr, value, 1);
+  }
+
+  private store16(addr: number, value: number): number {
+    if (addr >= this.dataLo && addr + 2 <= this.dataWriteEnd) {
+      const d = this.dataBytes;
+      const o = addr - this.dataBase;
+      d[o] = value;
+      d[o + 1] = value >>> 8;
+      return 0;
+    }
+    return this.storeSlow(addr, value, 2);
+  }
+
+  private store32(addr: number, value: number): number {
+    if (addr >= this.dataLo && addr + 4 <= this.dataWriteEnd) {
+      const d = this.dataBytes;
+      const o = addr - this.dataBase;
+      d[o] = value;
+      d[o + 1] = value >>> 8;
+      d[o + 2] = value >>> 16;
+      d[o + 3] = value >>> 24;
+      return 0;
+    }
+    return this.storeSlow(addr, value, 4);
+  }
+
+  private loadSlow(addr: number, size: number): number {
+    if (this.watchCount !== 0) this.checkWatchpoints(addr, size, WATCH_READ);
+    if (this.refreshDataWindow(addr, size)) {
+      if (size === 4) return this.load32(addr);
+      return size === 2 ? this.load16(addr) : this.load8(addr);
+    }
+    return size === 4 ? this.bus.read32(addr) : size === 2 ? this.bus.read16(addr) : this.bus.read8(addr);
+  }
+
+  private storeSlow(addr: number, value: number, size: number): number {
+    if (this.watchCount !== 0) this.checkWatchpoints(addr, size, WATCH_WRITE);
+    if (this.refreshDataWindow(addr, size) && addr + size <= this.dataWriteEnd) {
+      if (size === 4) return this.store32(addr, value);
+      return size === 2 ? this.store16(addr, value) : this.store8(addr, value);
+    }
+    const rc =
+      size === 4
+        ? this.bus.write32(addr, value)
+        : size === 2
+          ? this.bus.write16(addr, value)
+          : this.bus.write8(addr, value);
+    // A device register write may remap memory; the window must not outlive the old map.
+    if (memoryTopology.generation !== this.rangeGen) this.clearDataWindow();
+    return rc;
   }
 
   private fetchFault(pc: number, code: number): number {
@@ -509,8 +1085,12 @@ export class CortexM0 implements Executor {
   execute(maxInstructions: number): number {
     if (this.halted || this.sleeping) return 0;
     this.exitRequested = false;
+    // Pending exceptions are taken at an instruction boundary: the start of a slice (see header).
+    if (this.exceptionCheck) this.takePendingException();
+    this.executing = true;
+    // A pending single step runs exactly one instruction.
+    const limit = this.stepPending ? 1 : maxInstructions;
     const r = this.r;
-    const bus = this.bus;
     const table = THUMB16_TABLE;
     const topology = memoryTopology;
     let pc = r[15]! >>> 0;
@@ -521,19 +1101,24 @@ export class CortexM0 implements Executor {
     let codeLo = this.codeLo;
     let codeHi = this.codeHi;
 
-    loop: while (count < maxInstructions && !this.exitRequested) {
+    loop: while (count < limit && !this.exitRequested) {
       this.sliceInstructions = count;
       let insn: number;
       if (pc >= codeLo && pc < codeHi && this.codeGen === topology.generation) {
         const o = pc - codeBase;
         insn = code[o]! | (code[o + 1]! << 8);
       } else {
-        insn = this.fetchSlow(pc);
+        insn = this.fetchSlow(pc, true);
         code = this.codeData;
         codeBase = this.codeBase;
         codeLo = this.codeLo;
         codeHi = this.codeHi;
         if (insn < 0) {
+          if (insn === FETCH_BREAKPOINT) {
+            this.pendingStop = STOP_BREAKPOINT;
+            this.pendingAddr = pc;
+            break;
+          }
           count++;
           cycles++;
           pc = this.fetchFault(pc, insn);
@@ -945,12 +1530,20 @@ export class CortexM0 implements Executor {
         case 34: {
           // LDR_LIT: LDR Rt, [PC, #imm8*4]
           const addr = (((pc + 4) & ~3) >>> 0) + ((insn & 0xff) << 2);
-          const value = bus.read32(addr);
-          if (value < 0) {
-            pc = this.fault(pc, 'bus-error');
-            continue;
+          // Literal pools sit next to the code: read them from the code window (not while
+          // watchpoints exist: they need the checked path) so RAM data keeps the data window.
+          if (addr >= codeLo && addr + 2 < codeHi && this.watchCount === 0) {
+            const o = addr - codeBase;
+            r[(insn >>> 8) & 7] =
+              code[o]! | (code[o + 1]! << 8) | (code[o + 2]! << 16) | (code[o + 3]! << 24);
+          } else {
+            const value = this.load32(addr);
+            if (value < 0) {
+              pc = this.fault(pc, 'bus-error');
+              continue;
+            }
+            r[(insn >>> 8) & 7] = value;
           }
-          r[(insn >>> 8) & 7] = value;
           cycles++;
           break;
         }
@@ -961,7 +1554,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          if (bus.write32(addr, r[insn & 7]! >>> 0) < 0) {
+          if (this.store32(addr, r[insn & 7]! >>> 0) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -975,7 +1568,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          if (bus.write16(addr, r[insn & 7]! & 0xffff) < 0) {
+          if (this.store16(addr, r[insn & 7]! & 0xffff) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -985,7 +1578,7 @@ export class CortexM0 implements Executor {
         case 37: {
           // STRB_REG: STRB Rt, [Rn, Rm]
           const addr = (r[(insn >>> 3) & 7]! + r[(insn >>> 6) & 7]!) >>> 0;
-          if (bus.write8(addr, r[insn & 7]! & 0xff) < 0) {
+          if (this.store8(addr, r[insn & 7]! & 0xff) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -995,7 +1588,7 @@ export class CortexM0 implements Executor {
         case 38: {
           // LDRSB_REG: LDRSB Rt, [Rn, Rm]
           const addr = (r[(insn >>> 3) & 7]! + r[(insn >>> 6) & 7]!) >>> 0;
-          const value = bus.read8(addr);
+          const value = this.load8(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1011,7 +1604,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          const value = bus.read32(addr);
+          const value = this.load32(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1027,7 +1620,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          const value = bus.read16(addr);
+          const value = this.load16(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1039,7 +1632,7 @@ export class CortexM0 implements Executor {
         case 41: {
           // LDRB_REG: LDRB Rt, [Rn, Rm]
           const addr = (r[(insn >>> 3) & 7]! + r[(insn >>> 6) & 7]!) >>> 0;
-          const value = bus.read8(addr);
+          const value = this.load8(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1055,7 +1648,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          const value = bus.read16(addr);
+          const value = this.load16(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1071,7 +1664,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          if (bus.write32(addr, r[insn & 7]! >>> 0) < 0) {
+          if (this.store32(addr, r[insn & 7]! >>> 0) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -1085,7 +1678,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          const value = bus.read32(addr);
+          const value = this.load32(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1097,7 +1690,7 @@ export class CortexM0 implements Executor {
         case 45: {
           // STRB_IMM: STRB Rt, [Rn, #imm5]
           const addr = (r[(insn >>> 3) & 7]! + ((insn >>> 6) & 31)) >>> 0;
-          if (bus.write8(addr, r[insn & 7]! & 0xff) < 0) {
+          if (this.store8(addr, r[insn & 7]! & 0xff) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -1107,7 +1700,7 @@ export class CortexM0 implements Executor {
         case 46: {
           // LDRB_IMM: LDRB Rt, [Rn, #imm5]
           const addr = (r[(insn >>> 3) & 7]! + ((insn >>> 6) & 31)) >>> 0;
-          const value = bus.read8(addr);
+          const value = this.load8(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1123,7 +1716,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          if (bus.write16(addr, r[insn & 7]! & 0xffff) < 0) {
+          if (this.store16(addr, r[insn & 7]! & 0xffff) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -1137,7 +1730,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          const value = bus.read16(addr);
+          const value = this.load16(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1153,7 +1746,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          if (bus.write32(addr, r[(insn >>> 8) & 7]! >>> 0) < 0) {
+          if (this.store32(addr, r[(insn >>> 8) & 7]! >>> 0) < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
           }
@@ -1167,7 +1760,7 @@ export class CortexM0 implements Executor {
             pc = this.fault(pc, 'unaligned');
             continue;
           }
-          const value = bus.read32(addr);
+          const value = this.load32(addr);
           if (value < 0) {
             pc = this.fault(pc, 'bus-error');
             continue;
@@ -1220,7 +1813,7 @@ export class CortexM0 implements Executor {
           const start = addr;
           for (let i = 0; i < 15; i++) {
             if ((list & (1 << i)) !== 0) {
-              if (bus.write32(addr, r[i]! >>> 0) < 0) {
+              if (this.store32(addr, r[i]! >>> 0) < 0) {
                 pc = this.fault(pc, 'bus-error');
                 continue loop;
               }
@@ -1233,7 +1826,7 @@ export class CortexM0 implements Executor {
         }
         case 60:
           // CPS: CPSIE i / CPSID i
-          this.primask = (insn >>> 4) & 1;
+          this.setPrimask((insn >>> 4) & 1);
           break;
         case 61: {
           // REV: REV Rd, Rm
@@ -1264,7 +1857,7 @@ export class CortexM0 implements Executor {
           const loaded = this.loaded;
           for (let i = 0; i < 8; i++) {
             if ((list & (1 << i)) !== 0) {
-              const value = bus.read32(addr);
+              const value = this.load32(addr);
               if (value < 0) {
                 pc = this.fault(pc, 'bus-error');
                 continue loop;
@@ -1276,7 +1869,7 @@ export class CortexM0 implements Executor {
           }
           let target = 0;
           if ((insn & 0x100) !== 0) {
-            target = bus.read32(addr);
+            target = this.load32(addr);
             if (target < 0) {
               pc = this.fault(pc, 'bus-error');
               continue;
@@ -1327,7 +1920,7 @@ export class CortexM0 implements Executor {
           }
           for (let i = 0; i < 8; i++) {
             if ((list & (1 << i)) !== 0) {
-              if (bus.write32(addr, r[i]! >>> 0) < 0) {
+              if (this.store32(addr, r[i]! >>> 0) < 0) {
                 pc = this.fault(pc, 'bus-error');
                 continue loop;
               }
@@ -1350,7 +1943,7 @@ export class CortexM0 implements Executor {
           const loaded = this.loaded;
           for (let i = 0; i < 8; i++) {
             if ((list & (1 << i)) !== 0) {
-              const value = bus.read32(addr);
+              const value = this.load32(addr);
               if (value < 0) {
                 pc = this.fault(pc, 'bus-error');
                 continue loop;
@@ -1437,7 +2030,7 @@ export class CortexM0 implements Executor {
             const o = next - codeBase;
             hw2 = code[o]! | (code[o + 1]! << 8);
           } else {
-            hw2 = this.fetchSlow(next);
+            hw2 = this.fetchSlow(next, false);
             code = this.codeData;
             codeBase = this.codeBase;
             codeLo = this.codeLo;
@@ -1475,6 +2068,12 @@ export class CortexM0 implements Executor {
     r[15] = pc;
     this.cycles += cycles;
     this.sliceInstructions = count;
+    this.executing = false;
+    if (count !== 0) {
+      this.skipBreakpointAt = -1;
+      if (this.stepPending && this.pendingStop < STOP_STEP) this.pendingStop = STOP_STEP;
+    }
+    if (this.pendingStop !== STOP_NONE) this.finishDebugStop();
     return count;
   }
 
@@ -1555,7 +2154,7 @@ export class CortexM0 implements Executor {
         this.psp = value;
         break;
       case SysReg.PRIMASK:
-        this.primask = value & 1;
+        this.setPrimask(value);
         break;
       case SysReg.CONTROL:
         // SPSEL is writable in thread mode only (handler mode always uses MSP).
@@ -1577,4 +2176,12 @@ function bitCount(x: number): number {
     n++;
   }
   return n;
+}
+
+function watchBitsOf(kind: WatchKind): number {
+  return kind === 'read' ? WATCH_READ : kind === 'write' ? WATCH_WRITE : WATCH_READ | WATCH_WRITE;
+}
+
+function watchKindOf(bits: number): WatchKind {
+  return bits === WATCH_READ ? 'read' : bits === WATCH_WRITE ? 'write' : 'access';
 }
