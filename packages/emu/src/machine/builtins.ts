@@ -25,3 +25,8 @@ import '../hw/crypto/nrf51-ccm-aar.js';
 import '../hw/misc/nrf51-qdec.js';
 import '../hw/misc/nrf51-lpcomp.js';
 import '../hw/misc/nrf51-swi.js';
+import '../hw/misc/nrf51-serial-box.js';
+import '../hw/i2c/nrf51-twi.js';
+import '../hw/ssi/nrf51-spi.js';
+import '../hw/sensor/mma8653fc.js';
+import '../hw/sensor/mag3110.js';

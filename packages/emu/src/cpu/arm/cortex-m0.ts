@@ -638,8 +638,9 @@ export class CortexM0 implements Executor {
    */
   svc(_imm: number): void {
     if (this.executionPriority() <= this.exceptionPriority(Exc.SVCall)) {
-      // SVC that cannot preempt escalates to HardFault, returning to the SVC itself.
-      this.r[15] = this.r[15]! - 2;
+      // An SVC that cannot preempt escalates to HardFault. The stacked return address is the
+      // instruction after the SVC, as for SVCall itself (QEMU and silicon agree; see the golden
+      // vectors `svc-imm8-with-primask-set-*`).
       this.raiseFault('escalation');
       return;
     }

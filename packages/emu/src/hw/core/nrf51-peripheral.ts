@@ -54,6 +54,14 @@ export interface NrfPeripheralLayout {
   registers: RegisterDef[];
 }
 
+/** What the PPI needs of a block: its event and task end points by register offset. */
+export interface NrfPpiEndpoints {
+  eventIndexAt(offset: number): number;
+  taskIndexAt(offset: number): number;
+  eventLine(index: number): OutputLine;
+  taskLine(index: number): InputLine;
+}
+
 const EVENTS_BASE = 0x100;
 const SHORTS = 0x200;
 const INTEN = 0x300;
@@ -61,7 +69,7 @@ const INTENSET = 0x304;
 const INTENCLR = 0x308;
 const POWER = 0xffc;
 
-export abstract class Nrf51Peripheral extends Device {
+export abstract class Nrf51Peripheral extends Device implements NrfPpiEndpoints {
   protected regs!: RegisterBlock;
   private irq!: OutputLine;
   private eventLines: OutputLine[] = [];

@@ -35,7 +35,12 @@ import { LogCat } from '../../core/log.js';
 import { hex } from '../../core/memory.js';
 import type { RegisterDef } from '../../core/registers.js';
 import { registerDeviceType } from '../../core/registry.js';
-import { Nrf51Peripheral, type NrfPeripheralLayout, type NrfTaskDef } from '../core/nrf51-peripheral.js';
+import {
+  Nrf51Peripheral,
+  type NrfPeripheralLayout,
+  type NrfPpiEndpoints,
+  type NrfTaskDef,
+} from '../core/nrf51-peripheral.js';
 
 /** How the PPI finds the line behind an end-point address (implemented by the SoC). */
 export interface Nrf51PpiResolver {
@@ -278,9 +283,9 @@ export class Nrf51Ppi extends Nrf51Peripheral {
  * the order given.
  */
 export function peripheralResolver(
-  blocks: Iterable<{ base: number; peripheral: Nrf51Peripheral }>,
+  blocks: Iterable<{ base: number; peripheral: NrfPpiEndpoints }>,
 ): Nrf51PpiResolver {
-  const byBase = new Map<number, Nrf51Peripheral[]>();
+  const byBase = new Map<number, NrfPpiEndpoints[]>();
   for (const { base, peripheral } of blocks) {
     const list = byBase.get(base >>> 0) ?? [];
     list.push(peripheral);
