@@ -555,7 +555,7 @@ export class CortexM0 implements Executor {
         this.psp = value;
         return;
       case DebugReg.PRIMASK:
-        this.primask = value & 1;
+        this.setPrimask(value & 1); // clearing it lets a pending interrupt be taken
         return;
       case DebugReg.CONTROL:
         // SPSEL only (nPRIV is not implemented); in handler mode the MSP stays in use.
