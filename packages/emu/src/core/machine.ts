@@ -128,7 +128,6 @@ export abstract class Machine extends ObjectNode {
   /** Builds and realizes the machine; called by the factory. */
   init(): this {
     this.build();
-    for (const d of this.devices) if (!d.realized) d.realize({ clock: this.clock, log: this.log });
     this.realized = true;
     return this;
   }
@@ -137,11 +136,14 @@ export abstract class Machine extends ObjectNode {
     return this.state;
   }
 
-  /** Adds a device under `parent` (default: this machine), to be realized with the machine. */
+  /**
+   * Adds a device under `parent` (default: this machine) and realizes it at once, so that the
+   * caller can wire its lines and map its regions next. Set its properties before adding it.
+   */
   addDevice<T extends Device>(name: string, device: T, parent: ObjectNode = this): T {
     parent.addChild(name, device);
     this.devices.push(device);
-    if (this.realized) device.realize({ clock: this.clock, log: this.log });
+    device.realize({ clock: this.clock, log: this.log });
     return device;
   }
 
@@ -221,7 +223,11 @@ export abstract class Machine extends ObjectNode {
   /** The reset at power-on, after images are loaded: no RESET event (QEMU emits none either). */
   powerOnReset(): void {
     for (const d of this.devices) d.reset();
+    this.afterDeviceReset(true);
   }
+
+  /** Machines with CPUs reset them here, after every device (the CPU reads its vector table). */
+  protected afterDeviceReset(_powerOn: boolean): void {}
 
   addExecutor(cpu: Executor): void {
     this.runner.addExecutor(cpu);
@@ -257,6 +263,7 @@ export abstract class Machine extends ObjectNode {
   /** Resets every device (QMP `system_reset` or a guest request). */
   reset(reason: ResetCause = 'host-qmp-system-reset'): void {
     for (const d of this.devices) d.reset();
+    this.afterDeviceReset(false);
     this.events.emit('reset', reason === 'guest-reset', reason);
   }
 

@@ -30,3 +30,5 @@ import '../hw/i2c/nrf51-twi.js';
 import '../hw/ssi/nrf51-spi.js';
 import '../hw/sensor/mma8653fc.js';
 import '../hw/sensor/mag3110.js';
+import '../hw/input/microbit-button.js';
+import './microbit.js';

@@ -148,6 +148,8 @@ export class Nrf51Spi extends Nrf51Peripheral {
   }
 
   private frequencyWritten(value: number): void {
+    // FREQUENCY is shared with the other block of this ID: only judge values meant for us.
+    if (!this.enabled) return;
     const units = (value >>> 0) / SPI_FREQ_K125;
     if (!Number.isInteger(units) || units === 0 || units > 64 || (units & (units - 1)) !== 0) {
       this.guestError(`reserved FREQUENCY value 0x${hex(value >>> 0)}, using 250 kHz`);
