@@ -41,6 +41,7 @@ export async function runProgram(
     exiting = true;
     try {
       if (running) {
+        for (const c of running.cleanups) c();
         running.machine.shutdown('host-signal');
         await running.chardevs.closeAll();
         running.machine.log.close();

@@ -18,7 +18,9 @@ import { Log, logHelpText } from '../core/log.js';
 import type { Machine, RunMode } from '../core/machine.js';
 import type { PropertyValue } from '../core/object.js';
 import { createDeviceByType, deviceHelpText, findDeviceType, machineHelpText } from '../core/registry.js';
+import { MicrobitLedMatrix } from '../hw/display/microbit-led-matrix.js';
 import { createMachine, type DeviceSpec } from '../machine/create.js';
+import { TermDisplay, TermSerial } from '../ui/term-display.js';
 import { systemHelpText, versionText } from './help.js';
 import type { HelpRequest, SystemCommandLine } from './parse.js';
 
@@ -39,7 +41,14 @@ export interface StartExtras {
 /** What the caller must do after `startSystem`. */
 export type StartResult =
   | { kind: 'exit'; status: number }
-  | { kind: 'running'; machine: Machine; chardevs: ChardevRegistry; done: Promise<number> };
+  | {
+      kind: 'running';
+      machine: Machine;
+      chardevs: ChardevRegistry;
+      done: Promise<number>;
+      /** To run before the process exits (restore the terminal). */
+      cleanups: Array<() => void>;
+    };
 
 /** Answers a help request; returns the text to print. */
 export function helpText(req: HelpRequest, program: string): string {
@@ -63,7 +72,7 @@ export function helpText(req: HelpRequest, program: string): string {
     case 'cpu':
       return 'Available CPUs:\n  cortex-m0\n';
     case 'display':
-      return 'Available display backend types:\nnone\n';
+      return 'Available display backend types:\nnone\nterm\n';
     default:
       return `No help available for -${req.option}\n`;
   }
@@ -124,8 +133,9 @@ export async function startSystem(
   const timing = runModeOf(cmd);
   const { nsPerInstruction } = timing;
   const mode: RunMode = extra.fast && timing.mode !== 'qtest' ? 'fast' : timing.mode;
-  if (cmd.display && cmd.display.type !== 'none') {
-    throw new UserError(`Display '${cmd.display.type}' is not available (tsemu offers: none)`);
+  const displayType = cmd.display?.type ?? 'none';
+  if (displayType !== 'none' && displayType !== 'term') {
+    throw new UserError(`Display '${displayType}' is not available (tsemu offers: none, term)`);
   }
   if (cmd.machine.type === undefined) {
     throw new UserError(
@@ -147,6 +157,23 @@ export async function startSystem(
   const serials: Array<Chardev | null> = serialSpecs.map((spec, i) =>
     chardevs.fromSpec(`serial${i}`, spec, { permitMuxMonitor: true }),
   );
+  // -display term: the LEDs at the top of the terminal and, unless -serial says otherwise, the
+  // serial port below them.
+  let term: TermDisplay | null = null;
+  let termSerial: TermSerial | null = null;
+  if (displayType === 'term') {
+    const display = new TermDisplay({
+      out: process.stdout,
+      ansi: process.stdout.isTTY === true,
+      title: io.program,
+    });
+    term = display;
+    if (serials.length === 0) {
+      termSerial = new TermSerial('serial0', (text) => display.serial(text));
+      chardevs.add(termSerial);
+      serials.push(termSerial);
+    }
+  }
   const notices: string[] = [];
   for (const [i, m] of cmd.monitors.entries()) {
     if (m.spec !== undefined) chardevs.fromSpec(`compat_monitor${i}`, m.spec, { permitMuxMonitor: true });
@@ -200,6 +227,19 @@ export async function startSystem(
     );
   }
   if (cmd.pidfile !== undefined) writeFileSync(cmd.pidfile, `${process.pid}\n`);
+  const cleanups: Array<() => void> = [];
+  if (term) {
+    const leds = (machine as { display?: unknown }).display;
+    if (!(leds instanceof MicrobitLedMatrix)) {
+      await chardevs.closeAll();
+      throw new UserError(`-display term: machine '${cmd.machine.type}' has no LED display`);
+    }
+    const display = term;
+    leds.onFrame((f) => display.frame(MicrobitLedMatrix.levels(f)));
+    display.start();
+    cleanups.push(() => display.stop());
+    if (termSerial) cleanups.push(attachKeyboard(termSerial, () => quitRequested?.(0)));
+  }
 
   const done = new Promise<number>((resolve) => {
     quitRequested = (status) => {
@@ -215,7 +255,25 @@ export async function startSystem(
     t.modAbs(extra.stopAfterNs);
   }
   if (!cmd.startStopped) machine.start();
-  return { kind: 'running', machine, chardevs, done };
+  return { kind: 'running', machine, chardevs, done, cleanups };
+}
+
+/** Keyboard to the serial port in raw mode; Ctrl-C quits. Returns the undo function. */
+function attachKeyboard(serial: TermSerial, quit: () => void): () => void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return () => {};
+  stdin.setRawMode(true);
+  const onData = (d: Buffer) => {
+    if (d.includes(0x03)) quit();
+    else serial.type(d.toString('latin1'));
+  };
+  stdin.on('data', onData);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
 }
 
 /** `-chardev` key/values (already split by the parser) back to the chardev layer's options. */

@@ -21,9 +21,12 @@ const program = 'tsemu';
 
 /** The `tsemu-system-arm` arguments equivalent to a friendly command line. */
 export function systemArgsFor(cl: FriendlyCommandLine, file: string, machine: string): string[] {
-  const args = ['-M', machine, '-display', 'none'];
+  // The LED display in the terminal with the serial port below it, unless asked otherwise.
+  const display = cl.display ?? 'term';
+  const args = ['-M', machine, '-display', display];
   args.push('-device', `loader,file=${file.replaceAll(',', ',,')}`);
-  args.push('-serial', cl.serialOut !== undefined ? `file:${cl.serialOut}` : 'mon:stdio');
+  if (cl.serialOut !== undefined) args.push('-serial', `file:${cl.serialOut}`);
+  else if (display !== 'term') args.push('-serial', 'mon:stdio');
   if (cl.gdbPort !== undefined) args.push('-gdb', `tcp::${cl.gdbPort}`);
   if (cl.waitGdb) args.push('-S');
   if (cl.qmp !== undefined) args.push('-qmp', cl.qmp);
