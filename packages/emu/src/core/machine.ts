@@ -46,11 +46,19 @@ export interface MachineOptions {
   chardevRegistry?: ChardevRegistry;
 }
 
+/** An executor (CPU) whose state is part of machine snapshots. */
+interface StatefulExecutor extends Executor {
+  saveState(): StateData;
+  loadState(state: StateData): void;
+}
+
 export interface MachineSnapshot {
   format: 'tsemu-snapshot';
   version: 1;
   machine: string;
   clock: StateData;
+  /** CPU states by executor name. */
+  cpus: Record<string, StateData>;
   devices: Record<string, StateData>;
   memory: Record<string, string>;
 }
@@ -294,11 +302,17 @@ export abstract class Machine extends ObjectNode {
     for (const d of this.devices) devices[d.path] = d.saveState();
     const memory: Record<string, string> = {};
     for (const [name, r] of this.savedMemory) memory[name] = Buffer.from(r.data!).toString('base64');
+    const cpus: Record<string, StateData> = {};
+    for (const ex of this.runner.executorList) {
+      const s = ex as Partial<StatefulExecutor>;
+      if (typeof s.saveState === 'function') cpus[ex.name] = s.saveState();
+    }
     return {
       format: 'tsemu-snapshot',
       version: 1,
       machine: this.typeName,
       clock: this.clock.saveState(),
+      cpus,
       devices,
       memory,
     };
@@ -324,6 +338,13 @@ export abstract class Machine extends ObjectNode {
       const s = snap.devices[d.path];
       if (s === undefined) throw new UserError(`snapshot: no state for device '${d.path}'`);
       d.loadState(s);
+    }
+    for (const ex of this.runner.executorList) {
+      const s = ex as Partial<StatefulExecutor>;
+      const state = snap.cpus?.[ex.name];
+      if (typeof s.loadState !== 'function') continue;
+      if (state === undefined) throw new UserError(`snapshot: no state for CPU '${ex.name}'`);
+      s.loadState(state);
     }
   }
 }

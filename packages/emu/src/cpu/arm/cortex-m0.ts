@@ -82,6 +82,7 @@
  * faulting instructions are not modelled exactly.
  */
 import type { AddressSpace, RamPointer } from '../../core/address-space.js';
+import { isBool, isNum, isNumArray, type StateData, stateField } from '../../core/device.js';
 import { memoryTopology } from '../../core/memory.js';
 import type { Executor } from '../../core/runner.js';
 import { THUMB16_TABLE } from './thumb-decode.js';
@@ -380,6 +381,49 @@ export class CortexM0 implements Executor {
       msp: this.msp,
       psp: this.psp,
     };
+  }
+
+  /** The core's complete state as plain data (machine snapshots). */
+  saveState(): StateData {
+    return {
+      r: Array.from(this.r),
+      spOther: this.spOther,
+      flags: [this.n, this.z, this.c, this.v, this.tbit],
+      ipsr: this.ipsr,
+      primask: this.primask,
+      control: this.control,
+      eventRegister: this.eventRegister,
+      sleeping: this.sleeping,
+      waitingForEvent: this.waitingForEvent,
+      halted: this.halted,
+      lockup: this.lockup,
+      cycles: this.cycles,
+      active: Array.from(this.active),
+    };
+  }
+
+  loadState(state: StateData): void {
+    this.r.set(stateField(state, 'r', isNumArray));
+    this.spOther = stateField(state, 'spOther', isNum);
+    const [n, z, c, v, t] = stateField(state, 'flags', isNumArray);
+    this.n = n ?? 0;
+    this.z = z ?? 0;
+    this.c = c ?? 0;
+    this.v = v ?? 0;
+    this.tbit = t ?? 1;
+    this.ipsr = stateField(state, 'ipsr', isNum);
+    this.primask = stateField(state, 'primask', isNum);
+    this.control = stateField(state, 'control', isNum);
+    this.eventRegister = stateField(state, 'eventRegister', isNum);
+    this.sleeping = stateField(state, 'sleeping', isBool);
+    this.waitingForEvent = stateField(state, 'waitingForEvent', isBool);
+    this.halted = stateField(state, 'halted', isBool);
+    this.lockup = stateField(state, 'lockup', isBool);
+    this.cycles = stateField(state, 'cycles', isNum);
+    this.active.set(stateField(state, 'active', isNumArray));
+    // Cached code and data windows are rebuilt on the next access.
+    this.codeGen = -1;
+    this.exceptionCheck = true;
   }
 
   /** Cold reset: registers cleared, SP and PC from the vector table (words 0 and 1). */
