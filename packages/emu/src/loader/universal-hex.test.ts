@@ -149,15 +149,21 @@ describe('parseUniversalHex on hand-written files', () => {
     expect(v2.entry).toBe(0x41);
   });
 
+  it('closes a block at the next Block Start or at the end of file, as MakeCode writes them', () => {
+    // MakeCode's universal hexes have no Block End records.
+    const noEnds = [
+      ...block(0x9900, formatHexRecord(0x00, 0, [1, 2])).slice(0, -1),
+      ...block(0x9903, formatHexRecord(0x0d, 0, [3, 4])).slice(0, -1),
+      ':00000001FF',
+    ].join('\n');
+    const v1 = parseUniversalHex(noEnds, 'u.hex', 0x9900);
+    const v2 = parseUniversalHex(noEnds, 'u.hex', 0x9903);
+    expect(v1.segments).toHaveLength(1);
+    expect(v2.segments).toHaveLength(1);
+    expect(v1.segments[0]!.data).not.toEqual(v2.segments[0]!.data);
+  });
+
   it('reports broken block structure', () => {
-    const noEnd = [...block(0x9900).slice(0, -1), ':00000001FF'].join('\n');
-    expect(() => parseUniversalHex(noEnd, 'u.hex', 0x9900)).toThrow(
-      new UserError('u.hex:3: end of file inside the block started at line 2'),
-    );
-    const nested = [...block(0x9900).slice(0, -1), ...block(0x9903), ':00000001FF'].join('\n');
-    expect(() => parseUniversalHex(nested, 'u.hex', 0x9900)).toThrow(
-      new UserError('u.hex:4: block start inside the block started at line 2 (no block end)'),
-    );
     const strayEnd = [formatHexRecord(0x0b, 0, []), ':00000001FF'].join('\n');
     expect(() => parseUniversalHex(strayEnd, 'u.hex', 0x9900)).toThrow(
       new UserError('u.hex:1: block end without a block start'),

@@ -110,18 +110,10 @@ export function parseUniversalHex(
         if (mine) entry = startAddress(rec);
         return false;
       case RecordType.EndOfFile:
-        if (block !== undefined) {
-          throw new UserError(
-            `${file}:${rec.line}: end of file inside the block started at line ${block.line}`,
-          );
-        }
+        // MakeCode writes no Block End records: the end of file closes the last block.
         return true;
       case UniversalRecordType.BlockStart: {
-        if (block !== undefined) {
-          throw new UserError(
-            `${file}:${rec.line}: block start inside the block started at line ${block.line} (no block end)`,
-          );
-        }
+        // A new Block Start closes the open block (MakeCode's universal hexes have no Block End).
         if (rec.data.length < 2) {
           throw new UserError(
             `${file}:${rec.line}: block start record has ${rec.data.length} data bytes (needs at least 2)`,
