@@ -240,8 +240,9 @@ export class RegisterBlock implements MmioOps {
     }
     if (flags !== 0) {
       const t = this.targets[idx]!;
+      // Writing 1s to bits a SET/CLR register does not have is the usual "clear everything"
+      // idiom (INTENCLR = 0xFFFFFFFF): the bits are ignored, not reported.
       const allowed = this.plainMasks[idx]!;
-      this.checkReadOnly(idx, written & ~allowed, written);
       const old = this.values[t]!;
       const bits = written & allowed;
       const next = ((flags & F_SET) !== 0 ? old | bits : old & ~bits) >>> 0;

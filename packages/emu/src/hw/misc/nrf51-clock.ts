@@ -157,6 +157,16 @@ export class Nrf51Clock extends Nrf51Peripheral {
           },
         },
         { name: 'POFCON', offset: 0x510, writeMask: 0x7 },
+        {
+          // Reserved in the manual, but Nordic's SoftDevice S110 writes 1 here at start-up.
+          name: 'UNDOCUMENTED_514',
+          offset: 0x514,
+          onWrite: (v) => {
+            if (this.log.on(LogCat.Unimp)) {
+              this.log.write(`${this.path}: undocumented POWER register 0x514 written (0x${v.toString(16)}); not modelled`);
+            }
+          },
+        },
         { name: 'GPREGRET', offset: 0x51c, writeMask: 0xff },
         {
           name: 'RAMON',
