@@ -1,0 +1,2 @@
+basic.showString('Hello World!');
+serial.writeLine('hello done');
