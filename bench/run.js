@@ -7,7 +7,8 @@
  * (`core` for core.bench.js) and otherwise the groups whose name it matches (`memory`, `time`).
  * `--ms=N` sets the measuring time per case (default 400 ms, after a 100 ms warm-up).
  *
- * Each bench file exports `groups()`, returning the groups for `runGroup` (see harness.js);
+ * Each bench file exports `groups()`, returning the groups for `runGroup` (see harness.js),
+ * or `run()` for whole-program benchmarks that time emulators end to end;
  * a group may carry `skipped` (a reason; it is reported and not run) and `bytesPerOp` (its
  * rates are then also given in MB/s). Results go to bench/out/bench-<date>.json.
  *
@@ -78,8 +79,17 @@ for (const file of files) {
   const fileName = basename(file, '.bench.js');
   const wholeFile = filters.length === 0 || matches(fileName);
   const mod = await import(pathToFileURL(join(benchDir, file)).href);
+  // Whole-program benchmarks (they time emulators end to end) export run() instead.
+  if (typeof mod.run === 'function') {
+    if (!wholeFile) continue;
+    const programResults = await mod.run(options);
+    for (const r of programResults) r.file = file;
+    results.push(...programResults);
+    groupsRun++;
+    continue;
+  }
   if (typeof mod.groups !== 'function') {
-    console.error(`bench: ${file} does not export groups()`);
+    console.error(`bench: ${file} does not export groups() or run()`);
     process.exit(1);
   }
   for (const group of mod.groups()) {
