@@ -82,3 +82,4 @@ export function loadImageFile(path: string, opts: LoadImageOptions = {}): Loaded
       return rawImage(bytes, path, opts.addr);
   }
 }
+export * from './micropython-script.js';

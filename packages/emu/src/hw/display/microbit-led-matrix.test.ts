@@ -66,13 +66,14 @@ describe('micro:bit LED matrix brightness', () => {
     const image = new Array(25).fill(0);
     image[0] = 1; // (0,0) full
     image[12] = 0.5; // centre at half duty
-    image[24] = 1 / 9; // (4,4) at the dimmest level
+    image[24] = 2 / 375; // (4,4) at MicroPython's dimmest level
     m.frame();
     scan(clock, m, image, 6_000_000, 3);
     const f = m.frame();
     expect(f[0]).toBeCloseTo(1, 6);
     expect(f[12]).toBeCloseTo(0.5, 6);
     expect(MicrobitLedMatrix.levels(f)[24]).toBe(1);
+    expect(MicrobitLedMatrix.levels(f)[12]).toBe(8); // half duty is between levels 8 and 9
     expect(f[1]).toBe(0);
   });
 

@@ -8,7 +8,9 @@
  * - `frame()`: the brightness of each of the 25 LEDs (row-major, index y*5+x), 0..1, averaged
  *   over the time since the previous frame boundary. 1 means the LED was on for the whole
  *   1/3 of the time its row can be selected (full brightness for a 3-row multiplexed matrix).
- * - `levels(frame)`: the same on MicroPython's 0..9 brightness scale.
+ * - `levels(frame)`: brightness on MicroPython's 0..9 scale. MicroPython's levels are
+ *   exponential in on-time, so this inverts its timing table (nearest level in log space);
+ *   `frame()` keeps the physical duty for anything that needs it.
  * - `onFrame(fn)`: a frame every `window-ns` of virtual time (property, default 18 ms, a
  *   multiple of the runtimes' row scan) while at least one listener is attached.
  * - `litNow()`: which LEDs conduct at this instant.
@@ -63,6 +65,29 @@ const SB2_MAP: ReadonlyArray<ReadonlyArray<readonly [number, number] | null>> = 
   [[0, 3], null, [4, 1]],
   [[1, 2], null, [3, 2]],
 ];
+
+/**
+ * On-time of each MicroPython 1.9.2 brightness level 0..9, in 1/375 of a row's time slot: what
+ * its display driver does, measured by running the firmware on this model (`Image("12345:
+ * 67899:...")`). Level 9 is the whole slot.
+ */
+export const MICROPYTHON_LEVEL_TICKS = [0, 2, 4, 8, 15, 28, 53, 102, 199, 375] as const;
+
+/** The MicroPython brightness level (0..9) nearest to a duty of 0..1, compared in log space. */
+export function microPythonLevel(duty: number): number {
+  const ticks = duty * 375;
+  if (ticks < 1) return 0;
+  let best = 1;
+  for (let level = 2; level <= 9; level++) {
+    if (
+      Math.abs(Math.log(ticks / MICROPYTHON_LEVEL_TICKS[level]!)) <
+      Math.abs(Math.log(ticks / MICROPYTHON_LEVEL_TICKS[best]!))
+    ) {
+      best = level;
+    }
+  }
+  return best;
+}
 
 export const MATRIX_ROWS = 3;
 export const MATRIX_COLS = 9;
@@ -165,9 +190,9 @@ export class MicrobitLedMatrix extends Device {
     return out;
   }
 
-  /** A frame on MicroPython's 0..9 brightness scale. */
+  /** A frame on MicroPython's 0..9 brightness scale (see MICROPYTHON_LEVEL_TICKS). */
   static levels(frame: Float32Array): number[] {
-    return Array.from(frame, (b) => Math.round(b * 9));
+    return Array.from(frame, (duty) => microPythonLevel(duty));
   }
 
   /** Calls `fn` with a frame every `window-ns`; returns a function that stops it. */

@@ -163,7 +163,9 @@ export class Nrf51Clock extends Nrf51Peripheral {
           offset: 0x514,
           onWrite: (v) => {
             if (this.log.on(LogCat.Unimp)) {
-              this.log.write(`${this.path}: undocumented POWER register 0x514 written (0x${v.toString(16)}); not modelled`);
+              this.log.write(
+                `${this.path}: undocumented POWER register 0x514 written (0x${v.toString(16)}); not modelled`,
+              );
             }
           },
         },
