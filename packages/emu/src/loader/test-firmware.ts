@@ -23,13 +23,19 @@ function sleepSync(ms: number): void {
 }
 
 /**
- * Runs `make` while holding a lock folder, so that test files running in parallel processes
- * do not compile into the same files at once.
+ * Runs a build command while holding a lock folder in `dir`, so that test files running in
+ * parallel processes do not build into the same files at once. Throws with the command's
+ * error output when it fails.
  */
-function buildLocked(): void {
-  mkdirSync(FIRMWARE_BUILD_DIR, { recursive: true });
-  const lock = join(FIRMWARE_BUILD_DIR, '.make-lock');
-  const staleMs = 120_000;
+export function buildLocked(
+  dir: string,
+  command: string,
+  args: string[],
+  what: string,
+  staleMs = 120_000,
+): void {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.build-lock');
   for (;;) {
     try {
       mkdirSync(lock);
@@ -46,10 +52,10 @@ function buildLocked(): void {
     }
   }
   try {
-    const r = spawnSync('make', ['-C', FIRMWARE_DIR], { encoding: 'utf8' });
-    if (r.error) throw new Error(`could not run make for the test firmware: ${r.error.message}`);
+    const r = spawnSync(command, args, { encoding: 'utf8' });
+    if (r.error) throw new Error(`could not run ${command} for ${what}: ${r.error.message}`);
     if (r.status !== 0)
-      throw new Error(`building the test firmware failed (make -C ${FIRMWARE_DIR}):\n${r.stderr}`);
+      throw new Error(`building ${what} failed (${command} ${args.join(' ')}):\n${r.stderr}${r.stdout}`);
   } finally {
     rmdirSync(lock);
   }
@@ -64,7 +70,7 @@ export function requireFirmware(name: string): string {
   const path = join(FIRMWARE_BUILD_DIR, name);
   if (!built) {
     if (toolchainPresent()) {
-      buildLocked();
+      buildLocked(FIRMWARE_BUILD_DIR, 'make', ['-C', FIRMWARE_DIR], 'the test firmware');
       built = true;
     } else if (!existsSync(path)) {
       throw new Error('arm-none-eabi-gcc not found: install gcc-arm-none-eabi (see README)');
