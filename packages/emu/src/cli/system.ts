@@ -19,6 +19,7 @@ import type { Machine, RunMode } from '../core/machine.js';
 import type { PropertyValue } from '../core/object.js';
 import { createDeviceByType, deviceHelpText, findDeviceType, machineHelpText } from '../core/registry.js';
 import { MicrobitLedMatrix } from '../hw/display/microbit-led-matrix.js';
+import type { LoadedImage } from '../loader/image.js';
 import { createMachine, type DeviceSpec } from '../machine/create.js';
 import { TermDisplay, TermSerial } from '../ui/term-display.js';
 import { systemHelpText, versionText } from './help.js';
@@ -36,6 +37,8 @@ export interface StartExtras {
   stopAfterNs?: number;
   /** Fast, deterministic mode at the CPU's nominal rate (no -icount equivalent). */
   fast?: boolean;
+  /** Images to place in memory besides the command line's (the friendly front end's .py). */
+  images?: LoadedImage[];
 }
 
 /** What the caller must do after `startSystem`. */
@@ -216,6 +219,7 @@ export async function startSystem(
       serial: serials,
       devices,
       ...(cmd.kernel ? { kernel: cmd.kernel.file } : {}),
+      ...(extra.images ? { images: extra.images } : {}),
     });
   } catch (e) {
     await chardevs.closeAll();

@@ -13,7 +13,7 @@ import type { Machine, MachineOptions } from '../core/machine.js';
 import type { PropertyValue } from '../core/object.js';
 import { createDeviceByType, findMachineType } from '../core/registry.js';
 import { GenericLoader } from '../hw/core/generic-loader.js';
-import { loadImageFile, placeImage } from '../loader/index.js';
+import { type LoadedImage, loadImageFile, placeImage } from '../loader/index.js';
 import './builtins.js';
 
 export interface DeviceSpec {
@@ -29,6 +29,8 @@ export interface MachineConfig extends MachineOptions {
   chardevs?: Chardev[];
   /** `-kernel FILE`: an image loaded before start; its entry point goes to CPU 0. */
   kernel?: string;
+  /** Images already in memory form (e.g. MicroPython with a script), placed after the loaders. */
+  images?: LoadedImage[];
 }
 
 /** Creates, builds and resets a machine of type `name` (e.g. `none`). */
@@ -70,6 +72,10 @@ export function createMachine(name: string, config: MachineConfig = {}): Machine
     if (image.entry !== undefined) machine.setEntryPoint(0, image.entry);
   }
   for (const l of loaders) if (l.image) machine.loadedImages.push(l.image);
+  for (const image of config.images ?? []) {
+    placeImage(machine.addressSpace, image);
+    machine.loadedImages.push(image);
+  }
   machine.powerOnReset();
   return machine;
 }
