@@ -16,7 +16,7 @@ import type { VirtualClock } from './clock.js';
 import { isBool, isNum, type StateData, stateField } from './device.js';
 import { UserError } from './errors.js';
 
-function gcd(a: number, b: number): number {
+export function gcd(a: number, b: number): number {
   let x = a;
   let y = b;
   while (y !== 0) {

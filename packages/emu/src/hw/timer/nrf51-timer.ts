@@ -41,7 +41,7 @@
  * - HFCLK: the timer always has its clock (on the chip the timer requests HFCLK by itself).
  */
 import type { Timer } from '../../core/clock.js';
-import { mulDivCeil, mulDivFloor } from '../../core/counter.js';
+import { gcd, mulDivCeil, mulDivFloor } from '../../core/counter.js';
 import { isBool, isNum, type StateData, stateField } from '../../core/device.js';
 import { UserError } from '../../core/errors.js';
 import { LogCat } from '../../core/log.js';
@@ -62,17 +62,6 @@ const MODE_COUNTER = 1;
 /** Counter width in bits for each BITMODE value. */
 const BITMODE_WIDTH = [16, 8, 24, 32] as const;
 const PRESCALER_MAX = 9;
-
-function gcd(a: number, b: number): number {
-  let x = a;
-  let y = b;
-  while (y !== 0) {
-    const t = x % y;
-    x = y;
-    y = t;
-  }
-  return x;
-}
 
 export class Nrf51Timer extends Nrf51Peripheral {
   static readonly typeName = 'nrf51_soc.timer';
