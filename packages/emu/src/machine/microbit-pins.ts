@@ -40,6 +40,8 @@ export const MICROBIT_VDD = 3.0;
 
 export class MicrobitEdgeConnector {
   private readonly edges = new Map<string, number[]>();
+  /** Called after the board's drive on a pin changed, with its GPIO number (the light sensor listens). */
+  onDriveChange: ((gpio: number) => void) | null = null;
 
   constructor(
     private readonly gpio: Nrf51Gpio,
@@ -68,6 +70,7 @@ export class MicrobitEdgeConnector {
     const p = this.pin(name);
     this.gpio.setPinInput(p.gpio, level);
     if (p.ain !== undefined) this.setAin(p.ain, level ? MICROBIT_VDD : 0);
+    this.onDriveChange?.(p.gpio);
   }
 
   /** Applies a voltage to an analog-capable pin (P0-P4, P10). */
@@ -76,12 +79,14 @@ export class MicrobitEdgeConnector {
     if (p.ain === undefined) throw new UserError(`pin ${name} is not analog-capable (use P0-P4 or P10)`);
     this.setAin(p.ain, volts);
     this.gpio.setPinInput(p.gpio, volts >= MICROBIT_VDD / 2 ? 1 : 0);
+    this.onDriveChange?.(p.gpio);
   }
 
   /** Stops driving the pin from outside (it floats). */
   release(name: string): void {
     const p = this.pin(name);
     this.gpio.setPinInput(p.gpio, NOT_DRIVEN);
+    this.onDriveChange?.(p.gpio);
   }
 
   /** What the chip drives on the pin: 0, 1, or -1 when it drives nothing. */

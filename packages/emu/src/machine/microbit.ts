@@ -6,13 +6,15 @@
  *
  * Library API (the same objects QMP and the UI drive): `buttonA`/`buttonB` (press, release,
  * click), `display` (frame, onFrame), `accelerometer.set(x, y, z)` (milli-g),
- * `compass.set(x, y, z)` (nT), `setTemperature(°C)`, `pins` (edge connector: digital levels,
- * analog voltages, outputs), `serial` (the serial port's stream when the library created it).
+ * `compass.set(x, y, z)` (nT), `setTemperature(°C)`, `setLightLevel(0..255)` (light sensed
+ * through the LED matrix), `pins` (edge connector: digital levels, analog voltages, outputs),
+ * `serial` (the serial port's stream when the library created it).
  *
  * Accuracy: see docs/microbit.md (memory map, what is modelled, what is logged as unimplemented).
  */
 import type { Chardev } from '../chardev/chardev.js';
 import { SerialStream } from '../chardev/serial-stream.js';
+import { NOT_DRIVEN } from '../core/lines.js';
 import { Machine, type MachineOptions } from '../core/machine.js';
 import { registerMachineType } from '../core/registry.js';
 import type { CortexM0 } from '../cpu/arm/cortex-m0.js';
@@ -20,6 +22,7 @@ import { COL_PINS, MicrobitLedMatrix, ROW_PINS } from '../hw/display/microbit-le
 import { MicrobitButton } from '../hw/input/microbit-button.js';
 import { RadioMedium } from '../hw/radio/radio-medium.js';
 import { MAG3110_ADDRESS, Mag3110 } from '../hw/sensor/mag3110.js';
+import { LIGHT_SENSE_COL_PINS, MicrobitLightSensor } from '../hw/sensor/microbit-light-sensor.js';
 import { MMA8653FC_ADDRESS, Mma8653fc } from '../hw/sensor/mma8653fc.js';
 import { MICROBIT_V1_BOARD_IDS } from '../loader/universal-hex.js';
 import { MicrobitEdgeConnector } from './microbit-pins.js';
@@ -43,6 +46,7 @@ export class MicrobitMachine extends Machine {
   accelerometer!: Mma8653fc;
   compass!: Mag3110;
   pins!: MicrobitEdgeConnector;
+  lightSensor!: MicrobitLightSensor;
   readonly radioMedium: RadioMedium;
 
   constructor(options: MicrobitOptions) {
@@ -103,11 +107,29 @@ export class MicrobitMachine extends Machine {
     this.compass.gpioOut('int1', 0).connect(gpio.gpioIn('', COMPASS_INT_PIN));
 
     this.pins = new MicrobitEdgeConnector(gpio, soc.adc, soc.lpcomp);
+
+    // Light sensing through the first three matrix columns (also ADC inputs AIN5-7).
+    const light = this.addDevice('light-sensor', new MicrobitLightSensor());
+    this.lightSensor = light;
+    for (const [i, pin] of ROW_PINS.entries()) gpio.gpioOut('', pin).connect(light.gpioIn('row', i));
+    for (const [i, pin] of LIGHT_SENSE_COL_PINS.entries())
+      gpio.gpioOut('', pin).connect(light.gpioIn('col', i));
+    light.attach({
+      adc: soc.adc,
+      supply: () => soc.adc.getInt('vdd') / 1000,
+      drivenFromOutside: (pin) => gpio.gpioIn('', pin).level !== NOT_DRIVEN,
+    });
+    this.pins.onDriveChange = () => light.refresh();
   }
 
   protected override afterDeviceReset(powerOn: boolean): void {
     if (powerOn) this.soc.clock0.powerOnReset();
     this.soc.cpu.reset();
+  }
+
+  /** The ambient light the LED matrix senses, 0 (dark) to 255 (bright): what the runtimes read. */
+  setLightLevel(level: number): void {
+    this.lightSensor.setLightLevel(level);
   }
 
   /** The die temperature the TEMP peripheral measures, in °C. */

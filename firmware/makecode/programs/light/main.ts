@@ -1,0 +1,5 @@
+basic.forever(() => {
+  serial.writeNumber(input.lightLevel());
+  serial.writeLine('');
+  basic.pause(200);
+});
