@@ -159,6 +159,16 @@ describe.skipIf(!HAVE)(`MicroPython 1.9.2 on the micro:bit${SKIP_NOTE}`, () => {
   });
 
   describe('inputs and outputs', () => {
+    it('sends uart output to the USB serial only while the UART is on its pins (P0.24/P0.25)', () => {
+      const script =
+        'from microbit import *\nprint("before")\nuart.init(9600, tx=pin0, rx=pin1)\n' +
+        'uart.write("hidden")\nsleep(100)\nuart.init(115200)\nprint("back")\n';
+      const board = MicroPythonBoard.boot({ script });
+      expect(board.output).toContain('before');
+      expect(board.output).toContain('back');
+      expect(board.output).not.toContain('hidden');
+    });
+
     it('reports button A presses made through the board API', () => {
       const board = MicroPythonBoard.boot();
       const state = 'button_a.is_pressed(), button_a.was_pressed(), button_a.get_presses()';

@@ -84,6 +84,8 @@ export class MicrobitMachine extends Machine {
   protected build(): void {
     const soc = buildNrf51(this, {
       serial: this.serialBackend(0),
+      // The USB interface chip listens on P0.24 and drives P0.25.
+      serialPins: { tx: 24, rx: 25 },
       ...(this.options.seed !== undefined ? { seed: this.options.seed } : {}),
       radioMedium: this.radioMedium,
     });

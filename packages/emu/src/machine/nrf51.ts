@@ -62,6 +62,8 @@ const apb = (id: number): number => NRF51_APB_BASE + id * 0x1000;
 export interface Nrf51Options {
   /** Backend of UART0 (the board's serial port), or null. */
   serial: Chardev | null;
+  /** The GPIO pins the board wires the serial port to (unset: any). */
+  serialPins?: { tx: number; rx: number };
   /** Seed for the RNG (`-seed`). */
   seed?: bigint;
   /** The radio medium the RADIO joins (boards that share one can talk). */
@@ -162,6 +164,10 @@ export function buildNrf51(machine: Machine, options: Nrf51Options): Nrf51Soc {
   soc.radio = mapApb(1, 'radio', new Nrf51Radio());
   const uart = new Nrf51Uart();
   if (options.serial) uart.setProperty('chardev', options.serial.id);
+  if (options.serialPins) {
+    uart.setProperty('tx-pin', options.serialPins.tx);
+    uart.setProperty('rx-pin', options.serialPins.rx);
+  }
   soc.uart = mapApb(2, 'uart', uart);
   soc.box0 = mapApb(3, 'spi_twi0', new Nrf51SerialBox());
   soc.box1 = mapApb(4, 'spi_twi1', new Nrf51SerialBox());

@@ -329,3 +329,50 @@ describe('nRF51 UART snapshot', () => {
     expect(b.rd(R.TXDRDY)).toBe(1);
   });
 });
+
+describe('nRF51 UART pin selection', () => {
+  /** A UART whose chardev is wired to P0.24 (TX) and P0.25 (RX), as on the micro:bit. */
+  function wired() {
+    const clock = new VirtualClock();
+    const root = new ObjectNode('container');
+    const chardevs = root.addChild('chardevs', new ObjectNode('container'));
+    const serial = chardevs.addChild('serial0', new RingbufChardev('serial0', 4096));
+    const dev = root.addChild('uart0', new Nrf51Uart());
+    dev.setProperty('chardev', 'serial0');
+    dev.setProperty('tx-pin', 24);
+    dev.setProperty('rx-pin', 25);
+    dev.realize({ clock, log: new Log() });
+    const w = (off: number, v: number) => dev.registers.write(off, v, 4);
+    w(R.BAUDRATE, BAUD_115200);
+    w(R.ENABLE, 4);
+    return { dev, clock, serial, w, rd: (off: number) => dev.registers.read(off, 4) };
+  }
+
+  it('sends to the serial port only while TXD is on the pin the port listens on', () => {
+    const u = wired();
+    u.w(R.STARTTX, 1);
+    u.w(R.PSELTXD, 3); // another pin: the byte goes out there, not to the USB serial
+    u.w(R.TXD, 0x41);
+    u.clock.advanceTo(CHAR_115200);
+    expect(u.rd(R.TXDRDY)).toBe(1);
+    expect(u.serial.readAll()).toHaveLength(0);
+    u.w(R.PSELTXD, 24);
+    u.w(R.TXD, 0x42);
+    u.clock.advanceTo(2 * CHAR_115200);
+    expect(text(u.serial.readAll())).toBe('B');
+  });
+
+  it('keeps serial input queued until RXD is on the pin the port drives', () => {
+    const u = wired();
+    u.w(R.PSELRXD, 1);
+    u.w(R.STARTRX, 1);
+    u.serial.inject('x');
+    u.clock.advanceTo(10 * CHAR_115200);
+    expect(u.rd(R.RXDRDY)).toBe(0);
+    expect(u.serial.queuedInput).toBe(1);
+    u.w(R.PSELRXD, 25);
+    u.clock.advanceTo(u.clock.now + CHAR_115200);
+    expect(u.rd(R.RXDRDY)).toBe(1);
+    expect(u.rd(R.RXD)).toBe(0x78);
+  });
+});

@@ -38,8 +38,11 @@
  *   events are never generated and their shortcuts never fire. RTS is the chardev's flow control.
  *   Because of that flow control the FIFO never overruns; ERRORSRC.OVERRUN, PARITY and FRAMING
  *   are never set.
- * - Pins: the PSEL registers are stored; bytes go to and come from the chardev whatever they
- *   select (GPIO pin multiplexing is not modelled).
+ * - Pins: the chardev is wired to the pins named by the properties `tx-pin` and `rx-pin` (the
+ *   board's serial connection; -1, the default, means any pin). Bytes reach the chardev only
+ *   while PSELTXD selects `tx-pin`, and the chardev's input is taken only while PSELRXD selects
+ *   `rx-pin` (until then it stays queued in the chardev). Bytes sent on other pins are not
+ *   turned into pin levels (a serial bit stream on a GPIO is not modelled).
  */
 import { Chardev, type CharEvent, type CharFrontend } from '../../chardev/chardev.js';
 import type { Timer } from '../../core/clock.js';
@@ -127,6 +130,27 @@ export class Nrf51Uart extends Nrf51Peripheral implements CharFrontend {
       default: '',
       description: 'ID of the character device connected to the UART',
     });
+    this.declareProperty({
+      name: 'tx-pin',
+      type: 'int',
+      default: -1,
+      min: -1,
+      max: 31,
+      description: 'GPIO pin the chardev listens on (-1: any)',
+    });
+    this.declareProperty({
+      name: 'rx-pin',
+      type: 'int',
+      default: -1,
+      min: -1,
+      max: 31,
+      description: 'GPIO pin the chardev drives (-1: any)',
+    });
+  }
+
+  /** Whether PSEL register `reg` selects `pin` (or the pin is not constrained). */
+  private routed(reg: 'PSELTXD' | 'PSELRXD', pin: number): boolean {
+    return pin < 0 || this.regs.get(reg) === pin;
   }
 
   protected traceName(): string {
@@ -161,7 +185,7 @@ export class Nrf51Uart extends Nrf51Peripheral implements CharFrontend {
         { name: 'PSELRTS', offset: 0x508, reset: 0xffff_ffff },
         { name: 'PSELTXD', offset: 0x50c, reset: 0xffff_ffff },
         { name: 'PSELCTS', offset: 0x510, reset: 0xffff_ffff },
-        { name: 'PSELRXD', offset: 0x514, reset: 0xffff_ffff },
+        { name: 'PSELRXD', offset: 0x514, reset: 0xffff_ffff, onWrite: () => this.chardev?.acceptInput() },
         { name: 'RXD', offset: 0x518, writeMask: 0, onRead: () => this.readRxd() },
         { name: 'TXD', offset: 0x51c, writeMask: 0xff, onWrite: (v) => this.writeTxd(v & 0xff) },
         { name: 'BAUDRATE', offset: 0x524, reset: 0x0400_0000, onWrite: () => this.updateCharTime() },
@@ -263,7 +287,7 @@ export class Nrf51Uart extends Nrf51Peripheral implements CharFrontend {
   }
 
   private txDone(): void {
-    if (this.chardev !== null) {
+    if (this.chardev !== null && this.routed('PSELTXD', this.getInt('tx-pin'))) {
       this.txBuf[0] = this.txShift;
       this.chardev.write(this.txBuf);
     }
@@ -286,6 +310,7 @@ export class Nrf51Uart extends Nrf51Peripheral implements CharFrontend {
 
   canReceive(): number {
     if (!this.realized || !this.rxStarted || this.rxTimer.pending || !this.enabled()) return 0;
+    if (!this.routed('PSELRXD', this.getInt('rx-pin'))) return 0;
     return this.rxCount < NRF51_UART_FIFO_SIZE ? 1 : 0;
   }
 
