@@ -36,6 +36,7 @@ import { UserError } from '../../core/errors.js';
 import { LogCat } from '../../core/log.js';
 import { registerDeviceType } from '../../core/registry.js';
 import { Nrf51Peripheral, type NrfPeripheralLayout } from '../core/nrf51-peripheral.js';
+import { checkAnalogInput, declareAnalogInputProperties } from './nrf51-analog-inputs.js';
 
 /** Conversion time in ns by CONFIG.RES (8, 9, 10 bits; RES 3 behaves as 10). */
 export const ADC_CONVERSION_NS = [20_000, 36_000, 68_000, 68_000] as const;
@@ -61,48 +62,21 @@ export class Nrf51Adc extends Nrf51Peripheral {
 
   constructor() {
     super(Nrf51Adc.typeName);
-    for (let i = 0; i < 8; i++) {
-      this.declareProperty({
-        name: `ain${i}`,
-        type: 'int',
-        mutable: true,
-        min: -1000,
-        max: 10_000,
-        description: `voltage on analog input AIN${i} in millivolts`,
-        get: () => Math.round(this.ain[i]! * 1000),
-        set: (v) => this.setAnalogInput(i, (v as number) / 1000),
-      });
-    }
-    this.declareProperty({
-      name: 'vdd',
-      type: 'int',
-      mutable: true,
-      min: 1800,
-      max: 3600,
-      description: 'supply voltage VDD in millivolts (default 3000)',
-      get: () => Math.round(this.vdd * 1000),
-      set: (v) => this.setSupply((v as number) / 1000),
-    });
-    this.declareProperty({
-      name: 'aref0',
-      type: 'int',
-      mutable: true,
-      min: 0,
-      max: 10_000,
-      description: 'voltage on external reference AREF0 (P0.00) in millivolts',
-      get: () => Math.round(this.aref0 * 1000),
-      set: (v) => {
-        this.aref0 = (v as number) / 1000;
+    declareAnalogInputProperties(this, {
+      ain: this.ain,
+      setAnalogInput: (ain, volts) => this.setAnalogInput(ain, volts),
+      supply: () => this.vdd,
+      setSupply: (volts) => this.setSupply(volts),
+      aref0: () => this.aref0,
+      setAref0: (volts) => {
+        this.aref0 = volts;
       },
     });
   }
 
   /** Sets the voltage on analog input `ain` (0-7), in volts. */
   setAnalogInput(ain: number, volts: number): void {
-    if (!Number.isInteger(ain) || ain < 0 || ain > 7) {
-      throw new UserError(`${this.path}: analog input ${ain} does not exist (AIN0-AIN7)`);
-    }
-    if (!Number.isFinite(volts)) throw new UserError(`${this.path}: AIN${ain} voltage must be a number`);
+    checkAnalogInput(this.path, ain, volts);
     this.ain[ain] = volts;
   }
 

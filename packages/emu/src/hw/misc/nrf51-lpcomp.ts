@@ -31,6 +31,7 @@ import { isBool, isNum, isNumArray, type StateData, stateField } from '../../cor
 import { UserError } from '../../core/errors.js';
 import { LogCat } from '../../core/log.js';
 import { registerDeviceType } from '../../core/registry.js';
+import { checkAnalogInput, declareAnalogInputProperties } from '../adc/nrf51-analog-inputs.js';
 import { Nrf51Peripheral, type NrfPeripheralLayout } from '../core/nrf51-peripheral.js';
 
 export const LPCOMP_STARTUP_NS = 140_000;
@@ -53,38 +54,14 @@ export class Nrf51Lpcomp extends Nrf51Peripheral {
 
   constructor() {
     super(Nrf51Lpcomp.typeName);
-    for (let i = 0; i < 8; i++) {
-      this.declareProperty({
-        name: `ain${i}`,
-        type: 'int',
-        mutable: true,
-        min: -1000,
-        max: 10_000,
-        description: `voltage on analog input AIN${i} in millivolts`,
-        get: () => Math.round(this.ain[i]! * 1000),
-        set: (v) => this.setAnalogInput(i, (v as number) / 1000),
-      });
-    }
-    this.declareProperty({
-      name: 'vdd',
-      type: 'int',
-      mutable: true,
-      min: 1800,
-      max: 3600,
-      description: 'supply voltage VDD in millivolts (default 3000)',
-      get: () => Math.round(this.vdd * 1000),
-      set: (v) => this.setSupply((v as number) / 1000),
-    });
-    this.declareProperty({
-      name: 'aref0',
-      type: 'int',
-      mutable: true,
-      min: 0,
-      max: 10_000,
-      description: 'voltage on external reference AREF0 (P0.00) in millivolts',
-      get: () => Math.round(this.aref0 * 1000),
-      set: (v) => {
-        this.aref0 = (v as number) / 1000;
+    declareAnalogInputProperties(this, {
+      ain: this.ain,
+      setAnalogInput: (ain, volts) => this.setAnalogInput(ain, volts),
+      supply: () => this.vdd,
+      setSupply: (volts) => this.setSupply(volts),
+      aref0: () => this.aref0,
+      setAref0: (volts) => {
+        this.aref0 = volts;
         this.inputsChanged();
       },
     });
@@ -92,10 +69,7 @@ export class Nrf51Lpcomp extends Nrf51Peripheral {
 
   /** Sets the voltage on analog input `ain` (0-7), in volts; may generate UP/DOWN/CROSS. */
   setAnalogInput(ain: number, volts: number): void {
-    if (!Number.isInteger(ain) || ain < 0 || ain > 7) {
-      throw new UserError(`${this.path}: analog input ${ain} does not exist (AIN0-AIN7)`);
-    }
-    if (!Number.isFinite(volts)) throw new UserError(`${this.path}: AIN${ain} voltage must be a number`);
+    checkAnalogInput(this.path, ain, volts);
     this.ain[ain] = volts;
     this.inputsChanged();
   }
