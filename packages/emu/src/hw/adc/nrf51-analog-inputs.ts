@@ -3,6 +3,9 @@
  * and the external reference AREF0. Both analog blocks that read them (ADC and LPCOMP) declare
  * the same properties, in millivolts because property values are integers, through this
  * helper; the blocks keep the values in volts.
+ *
+ * Accuracy: ideal voltage sources: no source impedance, noise or input leakage is modelled;
+ * the values are what the board (or a test) sets.
  */
 import { UserError } from '../../core/errors.js';
 import type { ObjectNode } from '../../core/object.js';

@@ -20,6 +20,9 @@
  *
  * Slaves implement `I2CSlave`. Attaching two slaves at one address is a programming error
  * (the board wires its parts once), so it throws a plain Error.
+ *
+ * Accuracy: byte-level only: no clock stretching, no multi-master arbitration, no 10-bit
+ * addressing, no general call; a slave answers every byte at once.
  */
 import { isBool, isNum, type StateData, stateField } from '../../core/device.js';
 import { declareType, ObjectNode } from '../../core/object.js';

@@ -7,6 +7,10 @@
  * matching receiver at the moment the transmitter's packet ends, in attach order; the
  * receivers then run their own receive timing. All radios on a medium must share one virtual
  * clock (one machine, or machines stepped in lockstep).
+ *
+ * Accuracy: an ideal channel: no path loss, noise, interference or collisions (two packets on
+ * the air at once both arrive), no propagation delay; a receiver either hears a packet whole
+ * or not at all.
  */
 
 /** What goes on the air, as the radios' packet formats describe it. */
