@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 20000,
     pool: 'forks',
+    globalSetup: ['./vitest.global-setup.ts'],
   },
 });
