@@ -81,3 +81,14 @@ describe('micro:bit running MicroPython', () => {
     expect(b.clock.now).toBe(a.clock.now);
   });
 });
+
+describe('micro:bit object tree', () => {
+  it('has the SoC and its CPU at the paths QEMU uses', () => {
+    const m = createMachine('microbit') as MicrobitMachine;
+    expect(m.resolve('/machine/nrf51')?.typeName).toBe('nrf51-soc');
+    const cpu = m.resolve('/machine/nrf51/armv6m/cpu');
+    expect(cpu?.typeName).toBe('cortex-m0-arm-cpu');
+    expect(cpu?.getProperty('pc')).toBe(m.cpu.pc);
+    expect(cpu?.isA('cpu')).toBe(true);
+  });
+});

@@ -19,8 +19,10 @@ import type { Chardev } from '../chardev/chardev.js';
 import { Device, type StateData } from '../core/device.js';
 import type { Machine } from '../core/machine.js';
 import { MemoryRegion } from '../core/memory.js';
+import { ObjectNode } from '../core/object.js';
 import { registerDeviceType } from '../core/registry.js';
 import { CortexM0 } from '../cpu/arm/cortex-m0.js';
+import { CpuNode } from '../cpu/arm/cpu-node.js';
 import { installScs, SystemControlSpace } from '../cpu/arm/system-control-space.js';
 import { Nrf51Adc } from '../hw/adc/nrf51-adc.js';
 import { Nrf51Uart } from '../hw/char/nrf51-uart.js';
@@ -140,6 +142,8 @@ export function buildNrf51(machine: Machine, options: Nrf51Options): Nrf51Soc {
   machine.sysmem.addSubregion(NRF51_GPIO_BASE, MemoryRegion.unimplemented('nrf51_soc.ahb', 0x1000), -1);
 
   // The core and its System Control Space (no SysTick on the nRF51).
+  // The core in the object tree at QEMU's path (/machine/nrf51/armv6m/cpu).
+  soc.addChild('armv6m', new ObjectNode('armv6m')).addChild('cpu', new CpuNode(cpu));
   soc.scs = installScs(
     machine,
     new SystemControlSpace(cpu, { systick: false, cpuClockHz: NRF51_CPU_HZ }),
