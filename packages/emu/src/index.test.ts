@@ -29,3 +29,24 @@ describe('library API', () => {
     expect(m.addressSpace.read32(0x1000_002c)).toBe(0x79);
   });
 });
+
+describe('library API on the micro:bit (the README example)', () => {
+  it('runs MicroPython, drives the board and snapshots it, all typed without casts', async () => {
+    const { createMachine: create } = await import('./index.js');
+    const m = create('microbit', {
+      devices: [
+        { driver: 'loader', props: { file: '/usr/share/firmware-microbit-micropython/firmware.hex' } },
+      ],
+    });
+    m.runFor(1_000_000_000);
+    m.buttonA.click();
+    m.accelerometer.set(0, 0, -1024);
+    m.serialStream!.send('print(1 + 1)\r');
+    m.runFor(100_000_000);
+    expect(m.serialStream!.text()).toContain('print(1 + 1)\r\n2\r\n>>> ');
+    expect(m.display.frame()).toHaveLength(25);
+    const snap = m.snapshot();
+    expect(snap.machine).toBe('microbit-machine');
+    expect(Object.keys(snap.cpus)).toEqual(['cpu0']);
+  });
+});

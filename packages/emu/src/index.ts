@@ -29,5 +29,8 @@ export { ObjectNode, type PropertyDef, type PropertyValue } from './core/object.
 export { RegisterBlock, type RegisterDef } from './core/registers.js';
 export { listDeviceTypes, listMachineTypes } from './core/registry.js';
 export { type Executor, Runner } from './core/runner.js';
+export { MicrobitLedMatrix } from './hw/display/microbit-led-matrix.js';
+export { RadioMedium } from './hw/radio/radio-medium.js';
 export * from './loader/index.js';
 export { createMachine, type DeviceSpec, type MachineConfig } from './machine/create.js';
+export { MicrobitMachine, type MicrobitOptions } from './machine/microbit.js';

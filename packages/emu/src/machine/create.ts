@@ -15,6 +15,7 @@ import { createDeviceByType, findMachineType } from '../core/registry.js';
 import { GenericLoader } from '../hw/core/generic-loader.js';
 import { type LoadedImage, loadImageFile, placeImage } from '../loader/index.js';
 import './builtins.js';
+import type { MicrobitMachine, MicrobitOptions } from './microbit.js';
 
 export interface DeviceSpec {
   driver: string;
@@ -33,7 +34,9 @@ export interface MachineConfig extends MachineOptions {
   images?: LoadedImage[];
 }
 
-/** Creates, builds and resets a machine of type `name` (e.g. `none`). */
+/** Creates, builds and resets a machine of type `name` (e.g. `microbit`, `none`). */
+export function createMachine(name: 'microbit', config?: MachineConfig & MicrobitOptions): MicrobitMachine;
+export function createMachine(name: string, config?: MachineConfig): Machine;
 export function createMachine(name: string, config: MachineConfig = {}): Machine {
   const type = findMachineType(name);
   if (!type) {
