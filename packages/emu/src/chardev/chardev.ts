@@ -17,7 +17,8 @@ export { describeSystemError };
 
 import { declareType, ObjectNode } from '../core/object.js';
 
-export type CharEvent = 'opened' | 'closed' | 'break';
+/** Events a chardev gives its frontend; 'mux-in'/'mux-out' when a mux moves the input focus. */
+export type CharEvent = 'opened' | 'closed' | 'break' | 'mux-in' | 'mux-out';
 
 /** The device side of a chardev (QEMU's CharBackend handlers). */
 export interface CharFrontend {

@@ -3,6 +3,9 @@ import { MAX_MUX, MUX_HELP, MuxChardev } from './mux.js';
 import { RingbufChardev } from './ringbuf.js';
 import { RecordingFrontend } from './testing.js';
 
+/** Drops focus events, for tests about other events. */
+const notFocus = (e: string): boolean => e !== 'mux-in' && e !== 'mux-out';
+
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 
 /** serial0 on a ring buffer, shared by a monitor (attached first) and a serial port. */
@@ -61,6 +64,17 @@ describe('MuxChardev', () => {
     expect(serial.bytes).toEqual([0x78, 0x01, 0x79]);
   });
 
+  it("tells frontends when they gain ('mux-in') and lose ('mux-out') the focus, as QEMU's mux does", () => {
+    const { base, monitor, serial } = setup();
+    // The serial port attached last and has the focus.
+    expect(serial.events.at(-1)).toBe('mux-in');
+    monitor.events.length = 0;
+    serial.events.length = 0;
+    base.inject('\x01c');
+    expect(serial.events).toEqual(['mux-out']);
+    expect(monitor.events).toEqual(['mux-in']);
+  });
+
   it('handles an escape split across two reads', () => {
     const { base, mux, monitor } = setup();
     base.inject('\x01');
@@ -71,8 +85,8 @@ describe('MuxChardev', () => {
   it('C-a b sends a break event to the focused frontend only', () => {
     const { base, monitor, serial } = setup();
     base.inject('\x01b');
-    expect(serial.events).toEqual(['break']);
-    expect(monitor.events).toEqual([]);
+    expect(serial.events.filter(notFocus)).toEqual(['break']);
+    expect(monitor.events.filter(notFocus)).toEqual([]);
   });
 
   it('drops an unknown escape key', () => {
@@ -138,10 +152,10 @@ describe('MuxChardev', () => {
   it('forwards open and close of the backend to every frontend', async () => {
     const { mux, monitor, serial } = setup();
     await mux.open();
-    expect(monitor.events).toEqual(['opened']);
-    expect(serial.events).toEqual(['opened']);
+    expect(monitor.events.filter(notFocus)).toEqual(['opened']);
+    expect(serial.events.filter(notFocus)).toEqual(['opened']);
     await mux.close();
-    expect(serial.events).toEqual(['opened', 'closed']);
+    expect(serial.events.filter(notFocus)).toEqual(['opened', 'closed']);
     expect(mux.info()).toBe('serial0: filename=mux');
   });
 });

@@ -159,7 +159,12 @@ export class MuxChardev extends Chardev {
   }
 
   private setFocus(i: number): void {
+    const before = this.focusIndex;
+    // As QEMU's mux does: the frontend losing focus hears 'mux-out', the one gaining it 'mux-in'
+    // (the monitor reprints its prompt when it comes back).
+    if (before >= 0 && before !== i) this.slots[before]?.fe.event?.('mux-out');
     this.focusIndex = i;
+    if (before !== i) this.slots[i]?.fe.event?.('mux-in');
     this.acceptInput();
   }
 

@@ -11,6 +11,7 @@ import {
   ChardevRegistry,
   chardevHelpText,
   parseChardevOption,
+  parseCharSpec,
 } from '../chardev/spec.js';
 import { UserError } from '../core/errors.js';
 import { describeTiming, parseIcount } from '../core/icount.js';
@@ -21,6 +22,10 @@ import { createDeviceByType, deviceHelpText, findDeviceType, machineHelpText } f
 import { MicrobitLedMatrix } from '../hw/display/microbit-led-matrix.js';
 import type { LoadedImage } from '../loader/image.js';
 import { createMachine, type DeviceSpec } from '../machine/create.js';
+import { type HumanMonitor, startHumanMonitor } from '../monitor/hmp/hmp.js';
+import { eventHubFor } from '../monitor/qmp/events.js';
+import { startQmpServer } from '../monitor/qmp/index.js';
+import { startQtestServer } from '../qtest/server.js';
 import { TermDisplay, TermSerial } from '../ui/term-display.js';
 import { systemHelpText, versionText } from './help.js';
 import type { HelpRequest, SystemCommandLine } from './parse.js';
@@ -178,15 +183,39 @@ export async function startSystem(
     }
   }
   const notices: string[] = [];
+  // Monitors. Human monitors attach before the machine (and so before the serial port) because
+  // a mux gives the input focus to the frontend that attached last: the serial port, as in QEMU.
+  let powerdown: () => void = () => {};
+  const humanMonitors: HumanMonitor[] = [];
+  const newHmp = (chardev: Chardev | null) =>
+    startHumanMonitor({
+      machine: null,
+      chardev,
+      onQuit: () => quitRequested?.(0),
+      onPowerdown: () => powerdown(),
+    });
+  const qmpChardevs: Array<{ chardev: Chardev; pretty: boolean }> = [];
   for (const [i, m] of cmd.monitors.entries()) {
-    if (m.spec !== undefined) chardevs.fromSpec(`compat_monitor${i}`, m.spec, { permitMuxMonitor: true });
-    else if (m.chardev !== undefined) chardevs.require(m.chardev);
-    notices.push(m.mode === 'control' ? 'QMP' : 'the human monitor');
+    const chardev =
+      m.spec !== undefined
+        ? chardevs.fromSpec(`compat_monitor${i}`, m.spec, { permitMuxMonitor: true })
+        : chardevs.require(m.chardev!);
+    if (!chardev) continue; // -monitor none / -qmp none
+    if (m.mode === 'control') qmpChardevs.push({ chardev, pretty: m.pretty });
+    else humanMonitors.push(newHmp(chardev));
   }
-  if (cmd.qtest !== undefined) {
-    chardevs.fromSpec('qtest', cmd.qtest);
-    notices.push('qtest');
+  // A `mon:` serial spec shares its mux with a human monitor (C-a c switches between them).
+  for (const [i, spec] of serialSpecs.entries()) {
+    const chardev = serials[i];
+    if (
+      chardev &&
+      parseCharSpec(spec, { permitMuxMonitor: true }).kind === 'new' &&
+      spec.startsWith('mon:')
+    ) {
+      humanMonitors.push(newHmp(chardev));
+    }
   }
+  const qtestChardev = cmd.qtest !== undefined ? chardevs.fromSpec('qtest', cmd.qtest) : null;
   if (cmd.gdb !== undefined) {
     chardevs.fromSpec('gdb', cmd.gdb);
     notices.push('the GDB stub');
@@ -196,8 +225,6 @@ export async function startSystem(
       `${io.program}: warning: -append and -initrd are ignored: the machine boots firmware, not Linux\n`,
     );
   }
-
-  await chardevs.openAll();
 
   const devices: DeviceSpec[] = cmd.devices.map((d) => ({
     driver: d.driver,
@@ -221,17 +248,47 @@ export async function startSystem(
       ...(cmd.kernel ? { kernel: cmd.kernel.file } : {}),
       ...(extra.images ? { images: extra.images } : {}),
     });
+    // Open after the machine is built: its serial port then holds a mux's focus, as in QEMU,
+    // so a monitor sharing the mux stays quiet until C-a c.
+    await chardevs.openAll();
   } catch (e) {
     await chardevs.closeAll();
     throw e;
   }
+  const cleanups: Array<() => void> = [];
+  for (const hmp of humanMonitors) hmp.setMachine(machine);
+  // QMP's human-monitor-command runs on a monitor of its own, as in QEMU.
+  const hmpForQmp = newHmp(null);
+  hmpForQmp.setMachine(machine);
+  const qmpServers = qmpChardevs.map(({ chardev, pretty }) =>
+    startQmpServer({
+      machine,
+      chardev,
+      pretty,
+      hmp: (line) => hmpForQmp.execute(line),
+      onQuit: () => quitRequested?.(0),
+    }),
+  );
+  if (qtestChardev) {
+    const qtest = startQtestServer({
+      machine,
+      chardev: qtestChardev,
+      ...(cmd.qtestLog !== undefined ? { log: cmd.qtestLog } : {}),
+      accelQtest: mode === 'qtest',
+    });
+    cleanups.push(() => qtest.close());
+  }
+  // HMP system_powerdown reaches QMP clients as the POWERDOWN event.
+  powerdown = () => eventHubFor(machine).emit('POWERDOWN');
+  cleanups.push(() => {
+    for (const q of qmpServers) q.close();
+  });
   if (notices.length > 0) {
     io.err(
       `${io.program}: note: ${notices.join(', ')} ${notices.length > 1 ? 'are' : 'is'} not served yet in this version; their chardevs are open\n`,
     );
   }
   if (cmd.pidfile !== undefined) writeFileSync(cmd.pidfile, `${process.pid}\n`);
-  const cleanups: Array<() => void> = [];
   if (term) {
     const leds = (machine as { display?: unknown }).display;
     if (!(leds instanceof MicrobitLedMatrix)) {

@@ -132,6 +132,35 @@ describe('OutputLine and InputLine', () => {
     expect(line.level).toBe(NOT_DRIVEN);
   });
 
+  it('shows every level an input receives to its interceptor, after the handler, until removed', () => {
+    const order: string[] = [];
+    const line = new InputLine(
+      () => '/machine/nrf51',
+      '',
+      5,
+      (level, i) => order.push(`handler ${level} ${i}`),
+    );
+    const out = output();
+    out.connect(line);
+    const remove = line.intercept((level, i) => order.push(`intercept ${level} ${i}`));
+    out.set(1);
+    line.set(NOT_DRIVEN);
+    remove();
+    out.set(0);
+    expect(order).toEqual(['handler 1 5', 'intercept 1 5', 'handler -1 5', 'intercept -1 5', 'handler 0 5']);
+    expect(line.level).toBe(0);
+  });
+
+  it('keeps a newer interceptor when an older one is removed', () => {
+    const { line } = recordingInput();
+    const seen: string[] = [];
+    const removeFirst = line.intercept(() => seen.push('first'));
+    line.intercept(() => seen.push('second'));
+    removeFirst();
+    line.set(1);
+    expect(seen).toEqual(['second']);
+  });
+
   it('shows every level change to watchers, after the inputs, until unwatched', () => {
     const out = output();
     const events: string[] = [];

@@ -22,10 +22,27 @@ export class InputLine {
     private readonly handler: LineHandler,
   ) {}
 
+  /** qtest's `irq_intercept_in` observer, or null (the usual case: one null check per set). */
+  private interceptor: LineHandler | null = null;
+
   /** Drives this input directly (qtest `set_irq_in`, tests, the board). */
   set(level: number): void {
     this.level = level;
     this.handler(level, this.index);
+    const icpt = this.interceptor;
+    if (icpt !== null) icpt(level, this.index);
+  }
+
+  /**
+   * Installs `fn` to see every level this input receives, after the device's own handler (as
+   * QEMU's `qemu_irq_intercept_in`: the device still gets the level and qtest reports it).
+   * One interceptor at a time; a second replaces the first. Returns a function that removes it.
+   */
+  intercept(fn: LineHandler): () => void {
+    this.interceptor = fn;
+    return () => {
+      if (this.interceptor === fn) this.interceptor = null;
+    };
   }
 
   toString(): string {
