@@ -14,9 +14,7 @@
  * each batch the server must answer `endianness` with `OK little`, every line it wrote must be a
  * well-formed reply or IRQ line, and no request may have hit an internal error.
  *
- * TODO(lead): add QMP and HMP targets here once `startQmpServer` (monitor/qmp) and the human
- * monitor (monitor/hmp) have entry points: same batches of mutated JSON / command lines, and a
- * liveness check per batch (`{"execute":"query-status"}` → `{"return": ...}`, HMP `info status`).
+ * QMP and the human monitor have their own fuzzer in monitor/fuzz.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { Xoshiro128StarStar } from '../core/prng.js';
