@@ -62,17 +62,36 @@ function value(g: Gen, depth = 0): unknown {
       return Array.from({ length: g.int(4) }, () => value(g, depth + 1));
     default: {
       const o: Record<string, unknown> = {};
-      for (let i = g.int(4); i > 0; i--) o[g.pick(['path', 'property', 'value', 'button', 'x', 'y', 'z', 'pin', 'level', 'typename', 'command-line'])] = value(g, depth + 1);
+      for (let i = g.int(4); i > 0; i--)
+        o[
+          g.pick([
+            'path',
+            'property',
+            'value',
+            'button',
+            'x',
+            'y',
+            'z',
+            'pin',
+            'level',
+            'typename',
+            'command-line',
+          ])
+        ] = value(g, depth + 1);
       return o;
     }
   }
 }
 
 const QMP_NAMES = QMP_COMMANDS.map((c) => c.name).filter((n) => n !== 'quit' && n !== 'screendump');
-const HMP_NAMES = HMP_COMMANDS.flatMap((c) => c.name.split('|')).filter((n) => !['quit', 'q', 'logfile'].includes(n));
+const HMP_NAMES = HMP_COMMANDS.flatMap((c) => c.name.split('|')).filter(
+  (n) => !['quit', 'q', 'logfile'].includes(n),
+);
 
 function qmpMessage(g: Gen): string {
-  const msg: Record<string, unknown> = { execute: g.chance(0.95) ? g.pick(QMP_NAMES) : g.pick(['nope', '', 'quit_', 'exec']) };
+  const msg: Record<string, unknown> = {
+    execute: g.chance(0.95) ? g.pick(QMP_NAMES) : g.pick(['nope', '', 'quit_', 'exec']),
+  };
   if (g.chance(0.7)) msg.arguments = value(g, 1);
   if (g.chance(0.3)) msg.id = value(g, 2);
   if (g.chance(0.05)) msg[g.pick(['exec-oob', 'control', 'extra'])] = value(g, 2);
@@ -87,7 +106,31 @@ function qmpMessage(g: Gen): string {
 function hmpLine(g: Gen): string {
   const words = [g.pick(HMP_NAMES)];
   for (let i = g.int(4); i > 0; i--) {
-    words.push(g.pick(['status', 'registers', 'mtree', 'qtree', 'qom-tree', 'irq', 'version', 'chardev', '/10x', '/4wx', '/b', '0', '0x20000000', '$pc', '-1', '0xffffffff', 'unimp', 'none', '%', '(', 'tcp::1234']));
+    words.push(
+      g.pick([
+        'status',
+        'registers',
+        'mtree',
+        'qtree',
+        'qom-tree',
+        'irq',
+        'version',
+        'chardev',
+        '/10x',
+        '/4wx',
+        '/b',
+        '0',
+        '0x20000000',
+        '$pc',
+        '-1',
+        '0xffffffff',
+        'unimp',
+        'none',
+        '%',
+        '(',
+        'tcp::1234',
+      ]),
+    );
   }
   const line = words.join(' ');
   return g.chance(0.3) ? mutate(g, line) : line;
@@ -170,7 +213,20 @@ describe('monitor fuzz', () => {
       }
       // Keystrokes, escape sequences and garbage through the line editor.
       const keys = Array.from({ length: g.int(200) }, () =>
-        g.pick(['\x1b[A', '\x1b[B', '\x1b[C', '\x1b[D', '\x7f', '\t', '\r', '\x15', '\x0b', 'a', 'info ', String.fromCharCode(g.int(256))]),
+        g.pick([
+          '\x1b[A',
+          '\x1b[B',
+          '\x1b[C',
+          '\x1b[D',
+          '\x7f',
+          '\t',
+          '\r',
+          '\x15',
+          '\x0b',
+          'a',
+          'info ',
+          String.fromCharCode(g.int(256)),
+        ]),
       ).join('');
       chr.inject(keys.replaceAll('quit', 'qu1t').replaceAll('logfile', 'l0gfile'));
       chr.readAll();

@@ -146,6 +146,17 @@ describe('QOM commands', () => {
     );
   });
 
+  it('qom-set takes typed JSON values only: a string is not a boolean', async () => {
+    const { m, c } = await setup();
+    const err = c.execute('qom-set', { path: '/machine/button-a', property: 'pressed', value: 'on' });
+    expect(err).toMatchObject({
+      error: { class: 'GenericError', desc: "Invalid parameter type for 'pressed', expected: boolean" },
+    });
+    expect((m as MicrobitMachine).buttonA.isPressed).toBe(false);
+    const err2 = c.execute('qom-set', { path: '/machine/accelerometer', property: 'x', value: '5' });
+    expect(err2).toMatchObject({ error: { desc: "Invalid parameter type for 'x', expected: integer" } });
+  });
+
   it('qom-list-types filters by implements and abstract', async () => {
     const { c } = await setup('none');
     const concrete = ret(c.execute('qom-list-types', { implements: 'device' })) as Array<

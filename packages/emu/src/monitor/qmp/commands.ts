@@ -415,6 +415,20 @@ export const QMP_COMMANDS: readonly Cmd[] = [
       if (v !== null && typeof v === 'object') {
         throw new UserError(`Invalid parameter type for '${args.property}', expected: scalar value`);
       }
+      // QMP values are typed JSON: unlike the command line, text is not parsed into numbers or
+      // booleans (QEMU's QMP input visitor is strict the same way).
+      const def = node.hasProperty(args.property)
+        ? node.propertyDefs().find((d) => d.name === args.property)
+        : undefined;
+      if (def) {
+        const expected =
+          def.type === 'bool' ? 'boolean' : def.type === 'int' || def.type === 'uint' ? 'number' : 'string';
+        const ok = def.type === 'link' ? v === null || typeof v === 'string' : typeof v === expected;
+        if (!ok) {
+          const name = expected === 'number' ? 'integer' : expected;
+          throw new UserError(`Invalid parameter type for '${args.property}', expected: ${name}`);
+        }
+      }
       node.setProperty(args.property, v as PropertyValue);
       return undefined;
     },
