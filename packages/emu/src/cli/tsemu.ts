@@ -27,8 +27,9 @@ const program = 'tsemu';
 
 /** The `tsemu-system-arm` arguments equivalent to a friendly command line. */
 export function systemArgsFor(cl: FriendlyCommandLine, file: string | null, machine: string): string[] {
-  // The LED display in the terminal with the serial port below it, unless asked otherwise.
-  const display = cl.display ?? 'term';
+  // On a terminal: the LED display with the serial port below it; elsewhere (a pipe, a log)
+  // the serial port alone, as -nographic would.
+  const display = cl.display ?? (process.stdout.isTTY ? 'term' : 'none');
   const args = ['-M', machine, '-display', display];
   if (file !== null) args.push('-device', `loader,file=${file.replaceAll(',', ',,')}`);
   if (cl.serialOut !== undefined) args.push('-serial', `file:${cl.serialOut}`);

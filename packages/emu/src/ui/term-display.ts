@@ -119,7 +119,7 @@ export class TermDisplay {
     this.dirty = false;
     const out: string[] = [
       '\x1b[H',
-      `\x1b[1m${this.opts.title}\x1b[0m  (Ctrl-C quits)\x1b[K`,
+      `\x1b[1m${this.opts.title}\x1b[0m  ${TERM_KEYS_HELP}\x1b[K`,
       '┌──────────┐\x1b[K',
     ];
     for (const line of this.matrixLines((v) => SHADES[v]!.repeat(2))) out.push(`│${line}│\x1b[K`);
@@ -129,4 +129,82 @@ export class TermDisplay {
     out.push('\x1b[J');
     this.opts.out.write(out.join('\n'));
   }
+}
+
+/** What a chunk of keyboard input means to the terminal display. */
+export type TermKeyAction =
+  | { kind: 'serial'; text: string }
+  | { kind: 'button'; button: 'a' | 'b' | 'ab' }
+  | { kind: 'quit' };
+
+/**
+ * Keys of the terminal display: F1 presses button A, F2 button B, F3 both (the escape sequences
+ * of xterm and of VT-style terminals); Ctrl-C quits; everything else goes to the serial port.
+ */
+const FUNCTION_KEYS: ReadonlyArray<[string, 'a' | 'b' | 'ab']> = [
+  ['\x1bOP', 'a'],
+  ['\x1b[11~', 'a'],
+  ['\x1bOQ', 'b'],
+  ['\x1b[12~', 'b'],
+  ['\x1bOR', 'ab'],
+  ['\x1b[13~', 'ab'],
+];
+
+/** Splits keyboard input into serial text, button presses and quit, in order. */
+export function termKeyActions(input: string): TermKeyAction[] {
+  const out: TermKeyAction[] = [];
+  let text = '';
+  const flush = () => {
+    if (text !== '') out.push({ kind: 'serial', text });
+    text = '';
+  };
+  for (let i = 0; i < input.length; ) {
+    if (input[i] === '\x03') {
+      flush();
+      out.push({ kind: 'quit' });
+      return out;
+    }
+    const key = FUNCTION_KEYS.find(([seq]) => input.startsWith(seq, i));
+    if (key) {
+      flush();
+      out.push({ kind: 'button', button: key[1] });
+      i += key[0].length;
+      continue;
+    }
+    text += input[i];
+    i++;
+  }
+  flush();
+  return out;
+}
+
+/** The help line the terminal display shows under its title. */
+export const TERM_KEYS_HELP = 'F1: button A  F2: button B  F3: A+B  Ctrl-C: quit';
+
+/**
+ * Reads the terminal in raw mode and acts on it: serial text, button clicks (100 ms of virtual
+ * time, a press firmware reliably sees), quit. Returns the function that restores the terminal.
+ */
+export function attachTermKeyboard(handlers: {
+  serial: (text: string) => void;
+  button: (button: 'a' | 'b' | 'ab') => void;
+  quit: () => void;
+}): () => void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return () => {};
+  stdin.setRawMode(true);
+  const onData = (d: Buffer) => {
+    for (const action of termKeyActions(d.toString('latin1'))) {
+      if (action.kind === 'serial') handlers.serial(action.text);
+      else if (action.kind === 'button') handlers.button(action.button);
+      else handlers.quit();
+    }
+  };
+  stdin.on('data', onData);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
 }
