@@ -1,0 +1,73 @@
+/**
+ * `-display term` in a real terminal: tmux runs `tsemu` on a MicroPython script and the test
+ * reads the LED matrix off the screen tmux captures.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/tsemu');
+const session = `tsemu-term-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`tmux is needed for this test (apt-get install tmux): ${r.error.message}`);
+  return r.stdout;
+}
+
+afterEach(() => {
+  spawnSync('tmux', ['kill-session', '-t', session]);
+});
+
+/** The 5×5 matrix drawn between the box lines: true where an LED is lit. */
+function readMatrix(screen: string): boolean[][] | null {
+  const lines = screen.split('\n');
+  const top = lines.findIndex((l) => l.startsWith('┌'));
+  if (top < 0 || !lines[top + 6]?.startsWith('└')) return null;
+  return lines.slice(top + 1, top + 6).map((row) => {
+    const cells = row.slice(1, 11);
+    return Array.from({ length: 5 }, (_, x) => cells.slice(2 * x, 2 * x + 2).trim() !== '');
+  });
+}
+
+describe('-display term in a terminal', () => {
+  it('draws the LED matrix in place with the serial port below it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsemu-term-'));
+    try {
+      const script = join(dir, 'heart.py');
+      writeFileSync(
+        script,
+        'from microbit import *\nprint("heart shown")\ndisplay.show(Image.HEART)\nsleep(60000)\n',
+      );
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '80',
+        '-y',
+        '30',
+        `${BIN} --speed fast --timeout 20 ${script}`,
+      );
+      let screen = '';
+      let matrix: boolean[][] | null = null;
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = tmux('capture-pane', '-t', session, '-p');
+        matrix = readMatrix(screen);
+        if (matrix?.some((row) => row.some(Boolean)) && screen.includes('heart shown')) break;
+      }
+      const drawn = matrix?.map((row) => row.map((lit) => (lit ? '#' : '.')).join('')).join('\n');
+      // MicroPython's Image.HEART, 09090:99999:99999:09990:00900.
+      expect(drawn, screen).toBe(['.#.#.', '#####', '#####', '.###.', '..#..'].join('\n'));
+      expect(screen).toContain('F1: button A');
+      expect(screen.indexOf('heart shown')).toBeGreaterThan(screen.indexOf('└'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
