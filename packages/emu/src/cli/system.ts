@@ -1,8 +1,12 @@
 /**
  * From a parsed command line to a running machine: the glue shared by `tsemu-system-arm` and
- * the friendly `tsemu`. Everything here is a thin layer over the library (`createMachine`);
- * options that belong to later parts of tsemu (QMP, HMP, qtest, GDB) are accepted, their
- * chardevs opened, and a one-line notice says that the service is not served yet.
+ * the friendly `tsemu`. Everything here is a thin layer over the library (`createMachine`).
+ *
+ * GDB: `-gdb SPEC` (`-s` is `-gdb tcp::1234`) serves the GDB stub on that chardev; like QEMU,
+ * a `tcp:` spec gets `,server=on,wait=off,nodelay=on` appended. `-S` starts stopped: the guest
+ * runs when GDB continues (or on the monitor's `cont`); with a GDB stub, one line on stderr
+ * says where GDB is awaited (QEMU prints nothing). HMP `gdbserver [DEVICE]` starts a stub at
+ * run time (`none` stops it). GDB's `kill` ends the emulator with status 0.
  */
 import { writeFileSync } from 'node:fs';
 import type { Chardev } from '../chardev/chardev.js';
@@ -19,6 +23,7 @@ import { Log, logHelpText } from '../core/log.js';
 import type { Machine, RunMode } from '../core/machine.js';
 import type { PropertyValue } from '../core/object.js';
 import { createDeviceByType, deviceHelpText, findDeviceType, machineHelpText } from '../core/registry.js';
+import { type GdbServer, startGdbServer } from '../gdbstub/server.js';
 import { MicrobitLedMatrix } from '../hw/display/microbit-led-matrix.js';
 import type { LoadedImage } from '../loader/image.js';
 import { createMachine, type DeviceSpec } from '../machine/create.js';
@@ -182,10 +187,11 @@ export async function startSystem(
       serials.push(termSerial);
     }
   }
-  const notices: string[] = [];
   // Monitors. Human monitors attach before the machine (and so before the serial port) because
   // a mux gives the input focus to the frontend that attached last: the serial port, as in QEMU.
   let powerdown: () => void = () => {};
+  // HMP `gdbserver`: set once the machine exists (commands wait for the machine until then).
+  let gdbserverCommand: (device: string) => Promise<void> = async () => {};
   const humanMonitors: HumanMonitor[] = [];
   const newHmp = (chardev: Chardev | null) =>
     startHumanMonitor({
@@ -193,6 +199,7 @@ export async function startSystem(
       chardev,
       onQuit: () => quitRequested?.(0),
       onPowerdown: () => powerdown(),
+      startGdbServer: (device) => gdbserverCommand(device),
     });
   const qmpChardevs: Array<{ chardev: Chardev; pretty: boolean }> = [];
   for (const [i, m] of cmd.monitors.entries()) {
@@ -216,10 +223,7 @@ export async function startSystem(
     }
   }
   const qtestChardev = cmd.qtest !== undefined ? chardevs.fromSpec('qtest', cmd.qtest) : null;
-  if (cmd.gdb !== undefined) {
-    chardevs.fromSpec('gdb', cmd.gdb);
-    notices.push('the GDB stub');
-  }
+  const gdbChardev = cmd.gdb !== undefined ? chardevs.fromSpec('gdb', gdbChardevSpec(cmd.gdb)) : null;
   if (cmd.kernel?.append !== undefined || cmd.kernel?.initrd !== undefined) {
     io.err(
       `${io.program}: warning: -append and -initrd are ignored: the machine boots firmware, not Linux\n`,
@@ -283,11 +287,6 @@ export async function startSystem(
   cleanups.push(() => {
     for (const q of qmpServers) q.close();
   });
-  if (notices.length > 0) {
-    io.err(
-      `${io.program}: note: ${notices.join(', ')} ${notices.length > 1 ? 'are' : 'is'} not served yet in this version; their chardevs are open\n`,
-    );
-  }
   if (cmd.pidfile !== undefined) writeFileSync(cmd.pidfile, `${process.pid}\n`);
   if (term) {
     const leds = (machine as { display?: unknown }).display;
@@ -316,7 +315,71 @@ export async function startSystem(
     t.modAbs(extra.stopAfterNs);
   }
   if (!cmd.startStopped) machine.start();
+
+  // The GDB stub starts after the machine so that a client already connected stops it.
+  let gdbServer: GdbServer | null = null;
+  /** The chardev HMP `gdbserver` created for the running stub (closed with it). */
+  let gdbOwnedChardev: Chardev | null = null;
+  const gdbMonitor = newHmp(null);
+  gdbMonitor.setMachine(machine);
+  const serveGdb = (chardev: Chardev, owned: boolean): void => {
+    gdbServer = startGdbServer({
+      machine,
+      chardev,
+      hmp: gdbMonitor,
+      startStopped: cmd.startStopped,
+      onKill: () => {
+        io.err(`${io.program}: terminated via GDBstub\n`);
+        quitRequested?.(0);
+      },
+    });
+    gdbOwnedChardev = owned ? chardev : null;
+  };
+  const stopGdb = async (): Promise<void> => {
+    const server = gdbServer as GdbServer | null;
+    const owned = gdbOwnedChardev as Chardev | null;
+    gdbServer = null;
+    gdbOwnedChardev = null;
+    server?.close();
+    if (owned) {
+      await owned.close();
+      chardevs.removeChild(owned.id);
+    }
+  };
+  if (gdbChardev) {
+    serveGdb(gdbChardev, false);
+    if (cmd.startStopped) {
+      io.err(`${io.program}: waiting for GDB on ${cmd.gdb} (-S: the guest starts when GDB continues)\n`);
+    }
+  }
+  gdbserverCommand = async (device) => {
+    await stopGdb();
+    if (device === 'none') return;
+    const spec = gdbChardevSpec(device);
+    const existing = parseCharSpec(spec).kind === 'chardev';
+    let label = 'gdb';
+    for (let i = 1; chardevs.get(label); i++) label = `gdb${i}`;
+    const chardev = chardevs.fromSpec(label, spec);
+    if (!chardev) return;
+    if (!existing) {
+      try {
+        await chardev.open();
+      } catch (e) {
+        chardevs.removeChild(chardev.id);
+        throw e;
+      }
+    }
+    serveGdb(chardev, !existing);
+  };
+  cleanups.push(() => {
+    void stopGdb();
+  });
   return { kind: 'running', machine, chardevs, done, cleanups };
+}
+
+/** QEMU's rule: a `tcp:` GDB device always listens, does not wait, and disables Nagle. */
+export function gdbChardevSpec(spec: string): string {
+  return spec.startsWith('tcp:') ? `${spec},server=on,wait=off,nodelay=on` : spec;
 }
 
 /** Keyboard to the serial port in raw mode; Ctrl-C quits. Returns the undo function. */

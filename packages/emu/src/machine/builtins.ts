@@ -32,3 +32,4 @@ import '../hw/sensor/mma8653fc.js';
 import '../hw/sensor/mag3110.js';
 import '../hw/input/microbit-button.js';
 import './microbit.js';
+import './dual-m0.js';
