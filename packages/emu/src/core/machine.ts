@@ -120,7 +120,8 @@ export abstract class Machine extends ObjectNode {
     });
     this.runner.onStateChange((running) => {
       if (this.state === 'shutdown') return;
-      this.state = running ? 'running' : 'paused';
+      this.state = running ? 'running' : this.stopState;
+      if (running) this.stopState = 'paused';
       this.events.emit(running ? 'resume' : 'stop');
     });
   }
@@ -250,9 +251,14 @@ export abstract class Machine extends ObjectNode {
   }
 
   /** Pauses emulation; QMP `stop`. */
-  stop(): void {
+  stop(reason: 'paused' | 'debug' = 'paused'): void {
+    // QMP query-status reports 'debug' while a debugger holds the machine.
+    this.stopState = reason;
     this.runner.stop();
+    if (this.state === 'paused' || this.state === 'debug') this.state = reason;
   }
+
+  private stopState: 'paused' | 'debug' = 'paused';
 
   /**
    * Runs one instruction's worth of virtual time (each runnable CPU executes at least one

@@ -392,7 +392,7 @@ export class GdbServer implements CharFrontend {
     if (this.machine.runner.running) {
       this.ownRunChange = true;
       try {
-        this.machine.stop();
+        this.machine.stop('debug');
       } finally {
         this.ownRunChange = false;
       }

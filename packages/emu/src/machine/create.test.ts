@@ -112,3 +112,17 @@ describe('createMachine', () => {
     expect(() => small.restore(snap)).toThrow("snapshot: memory region 'ram' has the wrong size");
   });
 });
+
+describe('run states', () => {
+  it("reports 'debug' while a debugger stopped the machine, then 'running' again", () => {
+    const m = createMachine('none');
+    m.start();
+    expect(m.runState).toBe('running');
+    m.stop('debug');
+    expect(m.runState).toBe('debug');
+    m.start();
+    expect(m.runState).toBe('running');
+    m.stop();
+    expect(m.runState).toBe('paused');
+  });
+});
