@@ -31,6 +31,14 @@ import { type HumanMonitor, startHumanMonitor } from '../monitor/hmp/hmp.js';
 import { eventHubFor } from '../monitor/qmp/events.js';
 import { startQmpServer } from '../monitor/qmp/index.js';
 import { startQtestServer } from '../qtest/server.js';
+import {
+  findWebUi,
+  type RemoteDisplayConfig,
+  remoteDisplayConfig,
+  startRemoteDisplay,
+  UiSerial,
+  webUiArgs,
+} from '../ui/remote.js';
 import { TermDisplay, TermSerial } from '../ui/term-display.js';
 import { systemHelpText, versionText } from './help.js';
 import type { HelpRequest, SystemCommandLine } from './parse.js';
@@ -85,7 +93,7 @@ export function helpText(req: HelpRequest, program: string): string {
     case 'cpu':
       return 'Available CPUs:\n  cortex-m0\n';
     case 'display':
-      return 'Available display backend types:\nnone\nterm\n';
+      return 'Available display backend types:\nnone\nterm\nweb\nremote\n';
     default:
       return `No help available for -${req.option}\n`;
   }
@@ -147,9 +155,14 @@ export async function startSystem(
   const { nsPerInstruction } = timing;
   const mode: RunMode = extra.fast && timing.mode !== 'qtest' ? 'fast' : timing.mode;
   const displayType = cmd.display?.type ?? 'none';
-  if (displayType !== 'none' && displayType !== 'term') {
-    throw new UserError(`Display '${displayType}' is not available (tsemu offers: none, term)`);
+  if (!['none', 'term', 'web', 'remote'].includes(displayType)) {
+    throw new UserError(`Display '${displayType}' is not available (tsemu offers: none, term, web, remote)`);
   }
+  // -display web (a UI process serving the page) / remote,socket=PATH (tsemu-ui --connect PATH).
+  const remote: RemoteDisplayConfig | null =
+    displayType === 'web' || displayType === 'remote'
+      ? remoteDisplayConfig(displayType, cmd.display?.props ?? new Map())
+      : null;
   if (cmd.machine.type === undefined) {
     throw new UserError(
       'No machine specified, and there is no default (use -machine help to list supported machines)',
@@ -186,6 +199,13 @@ export async function startSystem(
       chardevs.add(termSerial);
       serials.push(termSerial);
     }
+  }
+  // -display web/remote: the UI gets the serial port unless -serial says otherwise.
+  let uiSerial: UiSerial | null = null;
+  if (remote && serials.length === 0) {
+    uiSerial = new UiSerial('serial0');
+    chardevs.add(uiSerial);
+    serials.push(uiSerial);
   }
   // Monitors. Human monitors attach before the machine (and so before the serial port) because
   // a mux gives the input focus to the frontend that attached last: the serial port, as in QEMU.
@@ -264,6 +284,23 @@ export async function startSystem(
   // QMP's human-monitor-command runs on a monitor of its own, as in QEMU.
   const hmpForQmp = newHmp(null);
   hmpForQmp.setMachine(machine);
+  if (remote) {
+    const uiMonitor = newHmp(null);
+    uiMonitor.setMachine(machine);
+    const ui = remote.kind === 'web' ? findWebUi() : null;
+    const display = await startRemoteDisplay({
+      machine,
+      serial: uiSerial,
+      monitor: uiMonitor,
+      ...(remote.kind === 'remote'
+        ? { listen: remote.socket! }
+        : { spawnUi: { command: ui!.command, args: [...ui!.args, ...webUiArgs(remote)] } }),
+      quitOnExit: remote.quitOnExit,
+      onQuit: () => quitRequested?.(0),
+      report: (line) => io.err(`${io.program}: ${line}\n`),
+    });
+    cleanups.push(() => void display.close());
+  }
   const qmpServers = qmpChardevs.map(({ chardev, pretty }) =>
     startQmpServer({
       machine,

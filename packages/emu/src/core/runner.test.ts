@@ -347,3 +347,17 @@ describe('Runner, qtest mode', () => {
     expect(states).toEqual([true, false]);
   });
 });
+
+describe('Runner.setMode', () => {
+  it('switches a running loop between realtime and fast and refuses to leave qtest mode', () => {
+    const clock = new VirtualClock();
+    const r = new Runner(clock, { mode: 'realtime', nsPerInstruction: 1 });
+    r.start();
+    r.setMode('fast');
+    expect(r.mode).toBe('fast');
+    expect(r.running).toBe(true);
+    r.stop();
+    const q = new Runner(new VirtualClock(), { mode: 'qtest', nsPerInstruction: 1 });
+    expect(() => q.setMode('fast')).toThrow(/qtest/);
+  });
+});

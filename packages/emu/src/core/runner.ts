@@ -111,7 +111,11 @@ export function toFraction(x: number): [num: number, den: number] {
 
 export class Runner implements LiveTimeSource {
   readonly clock: VirtualClock;
-  readonly mode: RunnerMode;
+  private runMode: RunnerMode;
+
+  get mode(): RunnerMode {
+    return this.runMode;
+  }
   readonly sliceNs: number;
   private readonly executors: Executor[];
   private readonly yieldMs: number;
@@ -141,7 +145,7 @@ export class Runner implements LiveTimeSource {
 
   constructor(clock: VirtualClock, options: RunnerOptions) {
     this.clock = clock;
-    this.mode = options.mode;
+    this.runMode = options.mode;
     [this.num, this.den] = toFraction(options.nsPerInstruction);
     this.period = options.nsPerInstruction;
     this.executors = options.executors ? [...options.executors] : [];
@@ -217,6 +221,20 @@ export class Runner implements LiveTimeSource {
   }
 
   /** Stops the loop (and a synchronous `runFor` in progress) at the next instruction boundary. */
+  /**
+   * Switches between fast and realtime mode (the UI's speed toggle). A running loop is stopped
+   * and restarted around the change, so realtime pacing re-anchors to the host clock. The qtest
+   * mode is fixed for the life of the machine.
+   */
+  setMode(mode: 'fast' | 'realtime'): void {
+    if (this.runMode === mode) return;
+    if (this.runMode === 'qtest') throw new Error("the runner is in qtest mode: its clock is the test's");
+    const wasRunning = this.running;
+    if (wasRunning) this.stop();
+    this.runMode = mode;
+    if (wasRunning) this.start();
+  }
+
   stop(): void {
     this.breakRequested = true;
     if (this.current !== null) this.current.requestExit?.();

@@ -287,3 +287,18 @@ describe('micro:bit board commands', () => {
     });
   });
 });
+
+describe('query-cpus-fast on the two-cluster machine', () => {
+  it('reports each CPU at its object-tree path', async () => {
+    const { createMachine } = await import('../../machine/create.js');
+    const { QmpTestClient } = await import('./testing.js');
+    const m = createMachine('tsemu-dual-m0');
+    const c = new QmpTestClient(m);
+    await c.ready();
+    const r = c.execute('query-cpus-fast') as { return: Array<{ 'qom-path': string; 'cpu-index': number }> };
+    expect(r.return.map((cpu) => [cpu['cpu-index'], cpu['qom-path']])).toEqual([
+      [0, '/machine/cluster0/cpu'],
+      [1, '/machine/cluster1/cpu'],
+    ]);
+  });
+});

@@ -16,6 +16,7 @@ import {
   typeParent,
 } from '../../core/object.js';
 import { findDeviceType, listMachineTypes } from '../../core/registry.js';
+import { CpuNode } from '../../cpu/arm/cpu-node.js';
 import { microPythonLevel } from '../../hw/display/microbit-led-matrix.js';
 import { MicrobitMachine } from '../../machine/microbit.js';
 import { EDGE_PINS } from '../../machine/microbit-pins.js';
@@ -216,9 +217,9 @@ function qomPropertyType(def: PropertyDef): string {
   }
 }
 
-/** QOM path of CPU `index`; CPUs are not object-tree nodes yet, so QEMU's paths are used. */
+/** QOM path of CPU `index`: the CpuNode with that index in the object tree. */
 export function cpuQomPath(machine: Machine, index: number): string {
-  if (machine instanceof MicrobitMachine) return '/machine/nrf51/armv6m/cpu';
+  for (const node of machine.walk()) if (node instanceof CpuNode && node.index === index) return node.path;
   return `/machine/unattached/device[${index}]`;
 }
 
