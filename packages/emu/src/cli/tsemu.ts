@@ -33,7 +33,7 @@ export function systemArgsFor(cl: FriendlyCommandLine, file: string | null, mach
   const args = ['-M', machine, '-display', display];
   if (file !== null) args.push('-device', `loader,file=${file.replaceAll(',', ',,')}`);
   if (cl.serialOut !== undefined) args.push('-serial', `file:${cl.serialOut}`);
-  else if (display !== 'term') args.push('-serial', 'mon:stdio');
+  else if (display === 'none') args.push('-serial', 'mon:stdio'); // term and web show it themselves
   if (cl.gdbPort !== undefined) args.push('-gdb', `tcp::${cl.gdbPort}`);
   if (cl.waitGdb) args.push('-S');
   if (cl.qmp !== undefined) args.push('-qmp', cl.qmp);
