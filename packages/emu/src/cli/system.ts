@@ -25,6 +25,7 @@ import type { PropertyValue } from '../core/object.js';
 import { createDeviceByType, deviceHelpText, findDeviceType, machineHelpText } from '../core/registry.js';
 import { type GdbServer, startGdbServer } from '../gdbstub/server.js';
 import { MicrobitLedMatrix } from '../hw/display/microbit-led-matrix.js';
+import type { MicrobitButton } from '../hw/input/microbit-button.js';
 import type { LoadedImage } from '../loader/image.js';
 import { createMachine, type DeviceSpec } from '../machine/create.js';
 import { type HumanMonitor, startHumanMonitor } from '../monitor/hmp/hmp.js';
@@ -39,7 +40,7 @@ import {
   UiSerial,
   webUiArgs,
 } from '../ui/remote.js';
-import { TermDisplay, TermSerial } from '../ui/term-display.js';
+import { attachTermKeyboard, TermDisplay, TermSerial } from '../ui/term-display.js';
 import { systemHelpText, versionText } from './help.js';
 import type { HelpRequest, SystemCommandLine } from './parse.js';
 
@@ -335,7 +336,21 @@ export async function startSystem(
     leds.onFrame((f) => display.frame(MicrobitLedMatrix.levels(f)));
     display.start();
     cleanups.push(() => display.stop());
-    if (termSerial) cleanups.push(attachKeyboard(termSerial, () => quitRequested?.(0)));
+    if (termSerial) {
+      const serial = termSerial;
+      const board = machine as { buttonA?: MicrobitButton; buttonB?: MicrobitButton };
+      cleanups.push(
+        attachTermKeyboard({
+          serial: (text) => serial.type(text),
+          button: (which) => {
+            // A click of 100 ms of virtual time: a press every runtime reliably sees.
+            if (which !== 'b') board.buttonA?.click();
+            if (which !== 'a') board.buttonB?.click();
+          },
+          quit: () => quitRequested?.(0),
+        }),
+      );
+    }
   }
 
   const done = new Promise<number>((resolve) => {
@@ -417,24 +432,6 @@ export async function startSystem(
 /** QEMU's rule: a `tcp:` GDB device always listens, does not wait, and disables Nagle. */
 export function gdbChardevSpec(spec: string): string {
   return spec.startsWith('tcp:') ? `${spec},server=on,wait=off,nodelay=on` : spec;
-}
-
-/** Keyboard to the serial port in raw mode; Ctrl-C quits. Returns the undo function. */
-function attachKeyboard(serial: TermSerial, quit: () => void): () => void {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) return () => {};
-  stdin.setRawMode(true);
-  const onData = (d: Buffer) => {
-    if (d.includes(0x03)) quit();
-    else serial.type(d.toString('latin1'));
-  };
-  stdin.on('data', onData);
-  stdin.resume();
-  return () => {
-    stdin.off('data', onData);
-    stdin.setRawMode(false);
-    stdin.pause();
-  };
 }
 
 /** `-chardev` key/values (already split by the parser) back to the chardev layer's options. */

@@ -70,4 +70,39 @@ describe('-display term in a terminal', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('presses button A when F1 is pressed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsemu-term-'));
+    try {
+      const script = join(dir, 'buttons.py');
+      writeFileSync(
+        script,
+        'from microbit import *\nprint("ready")\nwhile True:\n    if button_a.was_pressed():\n        print("A pressed")\n    sleep(10)\n',
+      );
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '80',
+        '-y',
+        '30',
+        `${BIN} --speed fast --timeout 60 ${script}`,
+      );
+      const waitFor = async (text: string): Promise<string> => {
+        let screen = '';
+        for (let i = 0; i < 100 && !screen.includes(text); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          screen = tmux('capture-pane', '-t', session, '-p');
+        }
+        return screen;
+      };
+      expect(await waitFor('ready')).toContain('ready');
+      tmux('send-keys', '-t', session, 'F1');
+      expect(await waitFor('A pressed')).toContain('A pressed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
