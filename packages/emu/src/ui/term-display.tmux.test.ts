@@ -7,19 +7,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/tsemu');
-const session = `tsemu-term-${process.pid}`;
+// A tmux server of its own for every test (-L): a server whose last session was killed exits
+// asynchronously, and a new session must not race it.
+let session = '';
+let sessions = 0;
 
 function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', args, { encoding: 'utf8' });
+  const r = spawnSync('tmux', ['-L', session, ...args], { encoding: 'utf8' });
   if (r.error) throw new Error(`tmux is needed for this test (apt-get install tmux): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
 
+beforeEach(() => {
+  session = `tsemu-term-${process.pid}-${sessions++}`;
+});
+
 afterEach(() => {
-  spawnSync('tmux', ['kill-session', '-t', session]);
+  spawnSync('tmux', ['-L', session, 'kill-server']);
 });
 
 /** The 5×5 matrix drawn between the box lines: true where an LED is lit. */
@@ -55,7 +63,7 @@ describe('-display term in a terminal', () => {
       );
       let screen = '';
       let matrix: boolean[][] | null = null;
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 200; i++) {
         await new Promise((r) => setTimeout(r, 100));
         screen = tmux('capture-pane', '-t', session, '-p');
         matrix = readMatrix(screen);
@@ -69,7 +77,7 @@ describe('-display term in a terminal', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 45_000);
 
   it('presses button A when F1 is pressed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsemu-term-'));
@@ -92,7 +100,7 @@ describe('-display term in a terminal', () => {
       );
       const waitFor = async (text: string): Promise<string> => {
         let screen = '';
-        for (let i = 0; i < 100 && !screen.includes(text); i++) {
+        for (let i = 0; i < 200 && !screen.includes(text); i++) {
           await new Promise((r) => setTimeout(r, 100));
           screen = tmux('capture-pane', '-t', session, '-p');
         }
@@ -104,5 +112,5 @@ describe('-display term in a terminal', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 45_000);
 });
