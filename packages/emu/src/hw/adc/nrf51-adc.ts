@@ -31,12 +31,18 @@
  * prescaling, RES 3 as 10 bits, EXTREFSEL 0/3 as 0 V. No register is unimplemented.
  */
 import type { Timer } from '../../core/clock.js';
-import { isNum, isNumArray, type StateData, stateField } from '../../core/device.js';
+import { isNum, type StateData, stateField } from '../../core/device.js';
 import { UserError } from '../../core/errors.js';
 import { LogCat } from '../../core/log.js';
 import { registerDeviceType } from '../../core/registry.js';
 import { Nrf51Peripheral, type NrfPeripheralLayout } from '../core/nrf51-peripheral.js';
-import { checkAnalogInput, declareAnalogInputProperties } from './nrf51-analog-inputs.js';
+import {
+  type AnalogInputAccess,
+  checkAnalogInput,
+  declareAnalogInputProperties,
+  loadAnalogInputs,
+  saveAnalogInputs,
+} from './nrf51-analog-inputs.js';
 
 /** Conversion time in ns by CONFIG.RES (8, 9, 10 bits; RES 3 behaves as 10). */
 export const ADC_CONVERSION_NS = [20_000, 36_000, 68_000, 68_000] as const;
@@ -60,18 +66,21 @@ export class Nrf51Adc extends Nrf51Peripheral {
   /** The result the running conversion will write. */
   private pending = 0;
 
+  /** The board's voltages as the shared analog-input helpers see them. */
+  private readonly analog: AnalogInputAccess = {
+    ain: this.ain,
+    setAnalogInput: (ain, volts) => this.setAnalogInput(ain, volts),
+    supply: () => this.vdd,
+    setSupply: (volts) => this.setSupply(volts),
+    aref0: () => this.aref0,
+    setAref0: (volts) => {
+      this.aref0 = volts;
+    },
+  };
+
   constructor() {
     super(Nrf51Adc.typeName);
-    declareAnalogInputProperties(this, {
-      ain: this.ain,
-      setAnalogInput: (ain, volts) => this.setAnalogInput(ain, volts),
-      supply: () => this.vdd,
-      setSupply: (volts) => this.setSupply(volts),
-      aref0: () => this.aref0,
-      setAref0: (volts) => {
-        this.aref0 = volts;
-      },
-    });
+    declareAnalogInputProperties(this, this.analog);
   }
 
   /** Sets the voltage on analog input `ain` (0-7), in volts. */
@@ -211,19 +220,13 @@ export class Nrf51Adc extends Nrf51Peripheral {
     return {
       pending: this.pending,
       expires: this.timer.pending ? this.timer.expires : -1,
-      ain: Array.from(this.ain),
-      vdd: this.vdd,
-      aref0: this.aref0,
+      ...saveAnalogInputs(this.analog),
     };
   }
 
   protected override loadPeripheralState(state: StateData): void {
     this.pending = stateField(state, 'pending', isNum);
-    const ain = stateField(state, 'ain', isNumArray);
-    if (ain.length !== 8) throw new UserError('snapshot: ADC analog inputs must have 8 values');
-    this.ain.set(ain);
-    this.vdd = stateField(state, 'vdd', isNum);
-    this.aref0 = stateField(state, 'aref0', isNum);
+    ({ vdd: this.vdd, aref0: this.aref0 } = loadAnalogInputs(this.ain, state, 'ADC'));
     const expires = stateField(state, 'expires', isNum);
     if (expires >= 0) this.timer.modAbs(expires);
     else this.timer.cancel();

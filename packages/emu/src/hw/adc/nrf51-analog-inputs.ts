@@ -7,6 +7,8 @@
  * Accuracy: ideal voltage sources: no source impedance, noise or input leakage is modelled;
  * the values are what the board (or a test) sets.
  */
+
+import { isNum, isNumArray, type StateData, stateField } from '../../core/device.js';
 import { UserError } from '../../core/errors.js';
 import type { ObjectNode } from '../../core/object.js';
 
@@ -61,4 +63,25 @@ export function checkAnalogInput(path: string, ain: number, volts: number): void
     throw new UserError(`${path}: analog input ${ain} does not exist (AIN0-AIN7)`);
   }
   if (!Number.isFinite(volts)) throw new UserError(`${path}: AIN${ain} voltage must be a number`);
+}
+
+/** The analog inputs as snapshot fields (`ain`, `vdd`, `aref0`). */
+export function saveAnalogInputs(access: AnalogInputAccess): Record<string, StateData> {
+  return { ain: Array.from(access.ain), vdd: access.supply(), aref0: access.aref0() };
+}
+
+/**
+ * Restores the AIN voltages `saveAnalogInputs` saved into `ain` and returns VDD and AREF0 for
+ * the block to store: a restore sets state, it does not replay input changes (no events).
+ * `what` names the block in errors.
+ */
+export function loadAnalogInputs(
+  ain: Float64Array,
+  state: StateData,
+  what: string,
+): { vdd: number; aref0: number } {
+  const saved = stateField(state, 'ain', isNumArray);
+  if (saved.length !== 8) throw new UserError(`snapshot: ${what} analog inputs must have 8 values`);
+  ain.set(saved);
+  return { vdd: stateField(state, 'vdd', isNum), aref0: stateField(state, 'aref0', isNum) };
 }

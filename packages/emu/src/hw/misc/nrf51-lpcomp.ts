@@ -27,11 +27,17 @@
  * comparator to be stopped first) is compared at once and may generate UP/DOWN/CROSS.
  */
 import type { Timer } from '../../core/clock.js';
-import { isBool, isNum, isNumArray, type StateData, stateField } from '../../core/device.js';
+import { isBool, isNum, type StateData, stateField } from '../../core/device.js';
 import { UserError } from '../../core/errors.js';
 import { LogCat } from '../../core/log.js';
 import { registerDeviceType } from '../../core/registry.js';
-import { checkAnalogInput, declareAnalogInputProperties } from '../adc/nrf51-analog-inputs.js';
+import {
+  type AnalogInputAccess,
+  checkAnalogInput,
+  declareAnalogInputProperties,
+  loadAnalogInputs,
+  saveAnalogInputs,
+} from '../adc/nrf51-analog-inputs.js';
 import { Nrf51Peripheral, type NrfPeripheralLayout } from '../core/nrf51-peripheral.js';
 
 export const LPCOMP_STARTUP_NS = 140_000;
@@ -52,19 +58,22 @@ export class Nrf51Lpcomp extends Nrf51Peripheral {
   private above = false;
   private ix = { result: 0, enable: 0, psel: 0, refsel: 0, extrefsel: 0 };
 
+  /** The board's voltages as the shared analog-input helpers see them. */
+  private readonly analog: AnalogInputAccess = {
+    ain: this.ain,
+    setAnalogInput: (ain, volts) => this.setAnalogInput(ain, volts),
+    supply: () => this.vdd,
+    setSupply: (volts) => this.setSupply(volts),
+    aref0: () => this.aref0,
+    setAref0: (volts) => {
+      this.aref0 = volts;
+      this.inputsChanged();
+    },
+  };
+
   constructor() {
     super(Nrf51Lpcomp.typeName);
-    declareAnalogInputProperties(this, {
-      ain: this.ain,
-      setAnalogInput: (ain, volts) => this.setAnalogInput(ain, volts),
-      supply: () => this.vdd,
-      setSupply: (volts) => this.setSupply(volts),
-      aref0: () => this.aref0,
-      setAref0: (volts) => {
-        this.aref0 = volts;
-        this.inputsChanged();
-      },
-    });
+    declareAnalogInputProperties(this, this.analog);
   }
 
   /** Sets the voltage on analog input `ain` (0-7), in volts; may generate UP/DOWN/CROSS. */
@@ -208,9 +217,7 @@ export class Nrf51Lpcomp extends Nrf51Peripheral {
       ready: this.ready,
       above: this.above,
       expires: this.timer.pending ? this.timer.expires : -1,
-      ain: Array.from(this.ain),
-      vdd: this.vdd,
-      aref0: this.aref0,
+      ...saveAnalogInputs(this.analog),
     };
   }
 
@@ -218,11 +225,7 @@ export class Nrf51Lpcomp extends Nrf51Peripheral {
     this.running = stateField(state, 'running', isBool);
     this.ready = stateField(state, 'ready', isBool);
     this.above = stateField(state, 'above', isBool);
-    const ain = stateField(state, 'ain', isNumArray);
-    if (ain.length !== 8) throw new UserError('snapshot: LPCOMP analog inputs must have 8 values');
-    this.ain.set(ain);
-    this.vdd = stateField(state, 'vdd', isNum);
-    this.aref0 = stateField(state, 'aref0', isNum);
+    ({ vdd: this.vdd, aref0: this.aref0 } = loadAnalogInputs(this.ain, state, 'LPCOMP'));
     const expires = stateField(state, 'expires', isNum);
     if (expires >= 0) this.timer.modAbs(expires);
     else this.timer.cancel();

@@ -164,11 +164,8 @@ export class JsonStreamParser {
             this.emit(structuralToken(b));
             return;
           }
-          this.append(b);
-          {
-            this.lexError();
-            return;
-          }
+          this.strayByte(b);
+          return;
         case St.Recovery:
           if (b < 0x20 || b >= 0xfe || isStructural(b)) {
             if (b === 0x09) return;
@@ -180,8 +177,7 @@ export class JsonStreamParser {
         case St.Sq: {
           const quote = this.state === St.Dq ? 0x22 : 0x27;
           if (b < 0x20 || b >= 0xfe) {
-            this.append(b);
-            this.lexError();
+            this.strayByte(b);
             return;
           }
           this.append(b);
@@ -223,11 +219,8 @@ export class JsonStreamParser {
             this.step(St.Digits, b);
             return;
           }
-          this.append(b);
-          {
-            this.lexError();
-            return;
-          }
+          this.strayByte(b);
+          return;
         case St.Digits:
           if (isDigit(b)) {
             this.step(St.Digits, b);
@@ -248,11 +241,8 @@ export class JsonStreamParser {
             this.step(St.MantissaDigits, b);
             return;
           }
-          this.append(b);
-          {
-            this.lexError();
-            return;
-          }
+          this.strayByte(b);
+          return;
         case St.MantissaDigits:
           if (isDigit(b)) {
             this.step(St.MantissaDigits, b);
@@ -273,21 +263,15 @@ export class JsonStreamParser {
             this.step(St.ExpDigits, b);
             return;
           }
-          this.append(b);
-          {
-            this.lexError();
-            return;
-          }
+          this.strayByte(b);
+          return;
         case St.ExpSign:
           if (isDigit(b)) {
             this.step(St.ExpDigits, b);
             return;
           }
-          this.append(b);
-          {
-            this.lexError();
-            return;
-          }
+          this.strayByte(b);
+          return;
         case St.ExpDigits:
           if (isDigit(b)) {
             this.step(St.ExpDigits, b);
@@ -336,6 +320,12 @@ export class JsonStreamParser {
       this.limitError('JSON token size limit exceeded');
       this.tokenLen = 0;
     }
+  }
+
+  /** A byte that no token can continue: it belongs to the error text. */
+  private strayByte(b: number): void {
+    this.append(b);
+    this.lexError();
   }
 
   private lexError(): void {

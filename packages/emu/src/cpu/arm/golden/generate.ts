@@ -27,6 +27,7 @@ import {
 import type { GoldenFile, GoldenMemory, GoldenState, GoldenVector } from './format.js';
 import {
   bootImage,
+  CORE_REG_NAMES,
   GET_SPECIAL_ADDR,
   GET_SPECIAL_CODE,
   INITIAL_SP,
@@ -128,25 +129,7 @@ class QemuTarget {
     if (!core) throw new UserError('QEMU target.xml has no M-profile core feature (is this -M microbit?)');
     const coreXml = await this.client.readFeatures(core);
     const names = [...coreXml.matchAll(/<reg name="([^"]+)"/g)].map((m) => m[1]);
-    const expected = [
-      'r0',
-      'r1',
-      'r2',
-      'r3',
-      'r4',
-      'r5',
-      'r6',
-      'r7',
-      'r8',
-      'r9',
-      'r10',
-      'r11',
-      'r12',
-      'sp',
-      'lr',
-      'pc',
-      'xpsr',
-    ];
+    const expected = [...CORE_REG_NAMES, 'xpsr'];
     if (names.join() !== expected.join()) {
       throw new UserError(`unexpected QEMU M-profile register layout: ${names.join(', ')}`);
     }

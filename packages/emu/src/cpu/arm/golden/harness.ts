@@ -8,7 +8,7 @@ import { Log } from '../../../core/log.js';
 import { MemoryRegion } from '../../../core/memory.js';
 import { CortexM0 } from '../cortex-m0.js';
 import type { GoldenMemory, GoldenState, GoldenVector } from './format.js';
-import { bootImage, FLASH_BASE, FLASH_SIZE, RAM_BASE, RAM_SIZE } from './layout.js';
+import { bootImage, CORE_REG_NAMES, FLASH_BASE, FLASH_SIZE, RAM_BASE, RAM_SIZE } from './layout.js';
 
 export interface ReplayResult {
   after: GoldenState;
@@ -80,25 +80,6 @@ function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
 
-const REG_NAMES = [
-  'r0',
-  'r1',
-  'r2',
-  'r3',
-  'r4',
-  'r5',
-  'r6',
-  'r7',
-  'r8',
-  'r9',
-  'r10',
-  'r11',
-  'r12',
-  'sp',
-  'lr',
-  'pc',
-];
-
 /** Human-readable differences between the expected and the replayed state ([] when equal). */
 export function diffVector(v: GoldenVector, got: ReplayResult): string[] {
   const expected = v.manual?.after ?? v.after;
@@ -106,7 +87,7 @@ export function diffVector(v: GoldenVector, got: ReplayResult): string[] {
   const diffs: string[] = [];
   for (let i = 0; i < 16; i++) {
     if (expected.r[i]! >>> 0 !== got.after.r[i]! >>> 0) {
-      diffs.push(`${REG_NAMES[i]} expected ${hex32(expected.r[i]!)} got ${hex32(got.after.r[i]!)}`);
+      diffs.push(`${CORE_REG_NAMES[i]} expected ${hex32(expected.r[i]!)} got ${hex32(got.after.r[i]!)}`);
     }
   }
   if (expected.xpsr >>> 0 !== got.after.xpsr >>> 0) {

@@ -5,6 +5,9 @@
  * fault vector ends at a known address whether or not the handler's first instruction ran), and
  * the helper snippets the generator uses to reach registers QEMU 7.2's GDB stub does not expose.
  */
+/** The core registers in GDB's (and QEMU's target.xml) order: r0-r12, sp, lr, pc. */
+export const CORE_REG_NAMES = [...Array.from({ length: 13 }, (_, i) => `r${i}`), 'sp', 'lr', 'pc'] as const;
+
 export const FLASH_BASE = 0x0000_0000;
 export const FLASH_SIZE = 0x4_0000;
 export const RAM_BASE = 0x2000_0000;
